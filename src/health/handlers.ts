@@ -1,0 +1,20 @@
+import { json, type Reply } from '../http/reply.ts';
+import type { Store } from '../storage/store.ts';
+
+export type Lifecycle = { shuttingDown: boolean };
+
+export type ReadyDeps = { secretConfigured: boolean; store: Pick<Store, 'ping'>; lifecycle: Lifecycle };
+
+/** Liveness: the process answers. No I/O, so a slow disk never gets a healthy process restarted. */
+export function live(): Reply {
+  return json(200, { status: 'ok' });
+}
+
+/** Readiness: worth sending traffic to. Reasons name the failed checks, never their values. */
+export function ready(deps: ReadyDeps): Reply {
+  const reasons: string[] = [];
+  if (deps.lifecycle.shuttingDown) reasons.push('shutting down');
+  if (!deps.secretConfigured) reasons.push('webhook secret not configured');
+  if (!deps.store.ping()) reasons.push('database not answering');
+  return reasons.length === 0 ? json(200, { status: 'ready' }) : json(503, { status: 'not ready', reasons });
+}

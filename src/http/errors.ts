@@ -1,0 +1,28 @@
+// The error catalog: every error a client can see, mapped to its status and body in one place.
+
+export type ErrorCode =
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'payload_too_large'
+  | 'invalid_signature'
+  | 'incomplete_body'
+  | 'secret_not_configured'
+  | 'storage_unavailable'
+  | 'internal';
+
+type CatalogEntry = Readonly<{ status: number; detail: string; headers?: Readonly<Record<string, string>> }>;
+
+export const ERRORS: Readonly<Record<ErrorCode, CatalogEntry>> = {
+  not_found: { status: 404, detail: 'Not Found' },
+  method_not_allowed: { status: 405, detail: 'Method Not Allowed' },
+  payload_too_large: { status: 413, detail: 'payload too large' },
+  invalid_signature: { status: 401, detail: 'invalid signature' },
+  incomplete_body: { status: 400, detail: 'incomplete request body' },
+  secret_not_configured: { status: 503, detail: 'webhook secret not configured' },
+  // The sender retries on any non-2xx; Retry-After tells it when.
+  storage_unavailable: { status: 503, detail: 'storage unavailable', headers: { 'Retry-After': '1' } },
+  internal: { status: 500, detail: 'Internal Server Error' },
+};
+
+/** One problem in a FastAPI-shaped 422 body: {"detail":[{"loc":[…],"msg":"…","type":"…"}]}. */
+export type FieldError = Readonly<{ loc: readonly (string | number)[]; msg: string; type: string }>;

@@ -1,0 +1,38 @@
+// Entry point: configuration, start, signals. Everything else is assembled in service.ts.
+import { loadConfig } from './config.ts';
+import { describeError } from './log/logger.ts';
+import { startService } from './service.ts';
+
+const writeOut = (line: string): void => void process.stdout.write(line);
+const fatal = (msg: string, err?: unknown): void =>
+  writeOut(`${JSON.stringify({ ts: new Date().toISOString(), level: 'error', msg, ...(err !== undefined && { err: describeError(err) }) })}\n`);
+
+const loaded = loadConfig(process.env);
+if (!loaded.ok) {
+  // One line per problem, no stack trace; exit code 2 marks a configuration error.
+  for (const problem of loaded.problems) {
+    process.stderr.write(`${JSON.stringify({ ts: new Date().toISOString(), level: 'error', msg: `invalid configuration: ${problem}` })}\n`);
+  }
+  process.exit(2);
+}
+
+process.on('uncaughtException', (err) => {
+  fatal('uncaught exception', err);
+  process.exit(1);
+});
+process.on('unhandledRejection', (err) => {
+  fatal('unhandled rejection', err);
+  process.exit(1);
+});
+
+try {
+  const service = await startService(loaded.config, { write: writeOut });
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      void service.shutdown(signal).then(() => process.exit(0));
+    });
+  }
+} catch (err) {
+  fatal('could not start', err);
+  process.exit(1);
+}

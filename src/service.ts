@@ -1,0 +1,120 @@
+// Assembles the running service from a Config: store, metrics, logger, the app, and a node:http
+// server with timeouts and graceful shutdown. main.ts and the integration tests both start it here.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { createApp, type Clock } from './app.ts';
+import type { Config } from './config.ts';
+import type { Lifecycle } from './health/handlers.ts';
+import { pickRequestId } from './http/request-id.ts';
+import { createLogger, type Logger } from './log/logger.ts';
+import { createServiceMetrics, UNMATCHED_PATH, type ServiceMetrics } from './metrics/service-metrics.ts';
+import { openSqliteStore } from './storage/sqlite-store.ts';
+import type { Store } from './storage/store.ts';
+
+export const TIMEOUT_MS = 10_000;
+export const SHUTDOWN_GRACE_MS = 10_000;
+
+export type ServiceOptions = {
+  /** Where log lines go (stdout in production). */
+  write: (line: string) => void;
+  clock?: Clock;
+  /** A store to use instead of opening config.databasePath (tests inject failing ones). */
+  store?: Store;
+  busyTimeoutMs?: number;
+  shutdownGraceMs?: number;
+};
+
+export type RunningService = {
+  server: Server;
+  port: number;
+  url: string;
+  logger: Logger;
+  metrics: ServiceMetrics;
+  store: Store;
+  /** Readiness goes 503, no new connections, in-flight requests finish, the database closes. */
+  shutdown(reason: string): Promise<void>;
+};
+
+const systemClock: Clock = { now: () => new Date(), monotonicMs: () => performance.now() };
+
+const CLIENT_ERRORS: Readonly<Record<string, { status: number; reason: string; detail: string }>> = {
+  HPE_HEADER_OVERFLOW: { status: 431, reason: 'Request Header Fields Too Large', detail: 'request headers too large' },
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, reason: 'Request Timeout', detail: 'request timeout' },
+};
+
+/** Requests node:http rejects before they reach the app (malformed, too slow) still get JSON, a log line and a count. */
+function answerClientError(err: NodeJS.ErrnoException, socket: Socket, logger: Logger, metrics: ServiceMetrics): void {
+  const dispatched = Reflect.get(socket, '_httpMessage') !== null && Reflect.get(socket, '_httpMessage') !== undefined;
+  if (err.code === 'ECONNRESET' || !socket.writable || dispatched) {
+    socket.destroy();
+    return;
+  }
+  const known = CLIENT_ERRORS[err.code ?? ''] ?? { status: 400, reason: 'Bad Request', detail: 'Bad Request' };
+  const body = JSON.stringify({ detail: known.detail });
+  const requestId = pickRequestId(undefined);
+  socket.end(
+    `HTTP/1.1 ${known.status} ${known.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `X-Request-ID: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+  );
+  socket.destroySoon();
+  metrics.httpRequests.inc([UNMATCHED_PATH, String(known.status)]);
+  logger.line('warn', { request_id: requestId, method: null, path: null, status: known.status, latency_ms: 0, error: err.code ?? 'unknown' });
+}
+
+export async function startService(config: Config, options: ServiceOptions): Promise<RunningService> {
+  const clock = options.clock ?? systemClock;
+  const logger = createLogger({ level: config.logLevel, write: options.write, now: () => clock.now() });
+  const metrics = createServiceMetrics();
+  const lifecycle: Lifecycle = { shuttingDown: false };
+
+  let store = options.store;
+  if (store === undefined) {
+    const opened = openSqliteStore({ path: config.databasePath, now: () => clock.now(), ...(options.busyTimeoutMs !== undefined && { busyTimeoutMs: options.busyTimeoutMs }) });
+    store = opened.store;
+    logger.info('database ready', { schema_from: opened.migration.from, schema_version: opened.migration.to, backfilled_rows: opened.migration.backfilled });
+  }
+  const app = createApp({ config, store, metrics, logger, clock, lifecycle });
+
+  const server = createServer({
+    requestTimeout: TIMEOUT_MS,
+    headersTimeout: TIMEOUT_MS,
+    connectionsCheckingInterval: 1_000, // how often the two timeouts above are enforced
+    keepAliveTimeout: 5_000,
+  }, app);
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket, logger, metrics));
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  logger.info('listening', { host: config.host, port, max_body_bytes: config.maxBodyBytes, secret_configured: config.webhookSecret !== null });
+
+  const openStore = store;
+  let stopping: Promise<void> | undefined;
+  const shutdown = (reason: string): Promise<void> => {
+    stopping ??= new Promise<void>((resolve) => {
+      lifecycle.shuttingDown = true;
+      logger.info('shutting down', { reason });
+      const force = setTimeout(() => {
+        logger.warn('grace period over, closing open connections');
+        server.closeAllConnections();
+      }, options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS);
+      server.close(() => {
+        clearTimeout(force);
+        openStore.close();
+        logger.info('stopped');
+        resolve();
+      });
+      server.closeIdleConnections();
+    });
+    return stopping;
+  };
+
+  return { server, port, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, logger, metrics, store, shutdown };
+}

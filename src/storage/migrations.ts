@@ -1,0 +1,71 @@
+// Schema versioned with PRAGMA user_version and migrated at start-up, each step in its own
+// transaction. Version 1 is the earlier service's table as it was, so a database file it created
+// (user_version 0, table present) is upgraded in place by the later steps with every row kept.
+import type { DatabaseSync } from 'node:sqlite';
+import { foldText } from '../domain/fold.ts';
+import { legacyInstantKey } from './legacy-ts.ts';
+
+const MIGRATIONS: readonly string[] = [
+  // 1: the earlier service's schema, unchanged (its columns stay so its data and ad-hoc SQL keep working).
+  `CREATE TABLE IF NOT EXISTS messages (
+     message_id TEXT PRIMARY KEY,
+     from_msisdn TEXT NOT NULL,
+     to_msisdn TEXT NOT NULL,
+     ts TEXT NOT NULL,
+     text TEXT,
+     created_at TEXT NOT NULL
+   )`,
+  // 2: an ordering key for the instant of ts, a case-folded copy of text for search, and indexes
+  //    that serve the list order with and without a sender filter.
+  `ALTER TABLE messages ADD COLUMN ts_key TEXT;
+   ALTER TABLE messages ADD COLUMN text_fold TEXT;
+   CREATE INDEX IF NOT EXISTS messages_ts_key_idx ON messages (ts_key, message_id);
+   CREATE INDEX IF NOT EXISTS messages_from_ts_key_idx ON messages (from_msisdn, ts_key, message_id);`,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+function inTransaction(db: DatabaseSync, work: () => void): void {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    work();
+    db.exec('COMMIT');
+  } catch (err) {
+    if (db.isTransaction) db.exec('ROLLBACK');
+    throw err;
+  }
+}
+
+/**
+ * Fills the derived columns of rows that lack them: rows of an upgraded database, and rows written
+ * by the earlier service if it was run against this file again. Safe to run at every start.
+ */
+function backfill(db: DatabaseSync): number {
+  const rows = db.prepare('SELECT message_id, ts, text FROM messages WHERE ts_key IS NULL').all();
+  if (rows.length === 0) return 0;
+  const update = db.prepare('UPDATE messages SET ts_key = ?, text_fold = ? WHERE message_id = ?');
+  inTransaction(db, () => {
+    for (const row of rows) {
+      const text = typeof row['text'] === 'string' ? row['text'] : null;
+      update.run(legacyInstantKey(String(row['ts'])), text === null ? null : foldText(text), String(row['message_id']));
+    }
+  });
+  return rows.length;
+}
+
+export type MigrationReport = { from: number; to: number; backfilled: number };
+
+export function migrate(db: DatabaseSync): MigrationReport {
+  const read = (): number => Number(db.prepare('PRAGMA user_version').get()?.['user_version'] ?? 0);
+  const from = read();
+  if (from > SCHEMA_VERSION) {
+    throw new Error(`database schema version ${from} is newer than this build supports (${SCHEMA_VERSION})`);
+  }
+  for (let version = from + 1; version <= SCHEMA_VERSION; version += 1) {
+    inTransaction(db, () => {
+      db.exec(MIGRATIONS[version - 1] ?? '');
+      db.exec(`PRAGMA user_version = ${version}`);
+    });
+  }
+  return { from, to: SCHEMA_VERSION, backfilled: backfill(db) };
+}

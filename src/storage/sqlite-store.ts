@@ -1,0 +1,148 @@
+// The Store on node:sqlite. Statements are prepared once and take parameters only. Every call is
+// synchronous, so nothing else runs between BEGIN and COMMIT; WAL lets readers and the writer
+// proceed together, and synchronous=FULL makes a commit durable before the 200 is sent.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import type { StoredMessage } from '../domain/message.ts';
+import { foldText } from '../domain/fold.ts';
+import { migrate, type MigrationReport } from './migrations.ts';
+import type { ListFilter, Page, Stats, Store } from './store.ts';
+
+export type SqliteStoreOptions = {
+  path: string;
+  /** How long a write waits for another connection's lock before failing (a 503). */
+  busyTimeoutMs?: number;
+  now: () => Date;
+};
+
+type Row = Record<string, SQLInputValue>;
+
+const str = (row: Row | undefined, key: string): string => String(row?.[key] ?? '');
+const num = (row: Row | undefined, key: string): number => Number(row?.[key] ?? 0);
+
+function toMessage(row: Row): StoredMessage {
+  const text = row['text'];
+  return { message_id: str(row, 'message_id'), from: str(row, 'from_msisdn'), to: str(row, 'to_msisdn'), ts: str(row, 'ts'), text: typeof text === 'string' ? text : null };
+}
+
+// Filters are chosen from this fixed set; the SQL is never built from request data.
+const FILTERS = [
+  { key: 'from', sql: 'from_msisdn = $from' },
+  { key: 'since', sql: 'ts_key >= $since' },
+  { key: 'q', sql: 'instr(text_fold, $q) > 0' },
+] as const;
+
+export function openSqliteStore(options: SqliteStoreOptions): { store: Store; migration: MigrationReport } {
+  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  const db = new DatabaseSync(options.path);
+  let migration: MigrationReport;
+  try {
+    db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 2000))}`);
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec('PRAGMA synchronous = FULL');
+    migration = migrate(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+
+  const insert = db.prepare(
+    `INSERT INTO messages (message_id, from_msisdn, to_msisdn, ts, text, created_at, ts_key, text_fold)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING`,
+  );
+  const ping = db.prepare('SELECT 1 FROM messages LIMIT 1');
+  const totals = db.prepare('SELECT COUNT(*) AS total, COUNT(DISTINCT from_msisdn) AS senders FROM messages');
+  const topSenders = db.prepare(
+    'SELECT from_msisdn, COUNT(*) AS n FROM messages GROUP BY from_msisdn ORDER BY n DESC, from_msisdn ASC LIMIT 10',
+  );
+  const first = db.prepare('SELECT ts FROM messages ORDER BY ts_key ASC, message_id ASC LIMIT 1');
+  const last = db.prepare('SELECT ts FROM messages ORDER BY ts_key DESC, message_id DESC LIMIT 1');
+  const listStatements = new Map<number, { rows: StatementSync; count: StatementSync }>();
+
+  function listStatementsFor(mask: number): { rows: StatementSync; count: StatementSync } {
+    let found = listStatements.get(mask);
+    if (found === undefined) {
+      const conditions = FILTERS.filter((_, i) => (mask & (1 << i)) !== 0).map((f) => f.sql);
+      const where = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
+      found = {
+        rows: db.prepare(`SELECT message_id, from_msisdn, to_msisdn, ts, text FROM messages${where} ORDER BY ts_key, message_id LIMIT $limit OFFSET $offset`),
+        count: db.prepare(`SELECT COUNT(*) AS n FROM messages${where}`),
+      };
+      listStatements.set(mask, found);
+    }
+    return found;
+  }
+
+  /** A read transaction, so `total` and the page (or the parts of /stats) come from one snapshot. */
+  function snapshot<T>(read: () => T): T {
+    db.exec('BEGIN');
+    try {
+      return read();
+    } finally {
+      if (db.isTransaction) db.exec('COMMIT');
+    }
+  }
+
+  const store: Store = {
+    insert(m) {
+      try {
+        const result = insert.run(m.messageId, m.from, m.to, m.ts, m.text, options.now().toISOString(), m.tsKey, m.text === null ? null : foldText(m.text));
+        return { ok: true, created: Number(result.changes) === 1 };
+      } catch (error) {
+        return { ok: false, error };
+      }
+    },
+    list(filter: ListFilter) {
+      const values = { from: filter.from, since: filter.since, q: filter.q === null ? null : foldText(filter.q) };
+      let mask = 0;
+      const params: Record<string, SQLInputValue> = {};
+      FILTERS.forEach((f, i) => {
+        const value = values[f.key];
+        if (value !== null) {
+          mask |= 1 << i;
+          params[f.key] = value;
+        }
+      });
+      try {
+        const { rows, count } = listStatementsFor(mask);
+        const page: Page = snapshot(() => ({
+          total: num(count.get(params), 'n'),
+          data: rows.all({ ...params, limit: filter.limit, offset: filter.offset }).map(toMessage),
+        }));
+        return { ok: true, page };
+      } catch (error) {
+        return { ok: false, error };
+      }
+    },
+    stats() {
+      try {
+        const stats: Stats = snapshot(() => {
+          const t = totals.get();
+          return {
+            total_messages: num(t, 'total'),
+            senders_count: num(t, 'senders'),
+            messages_per_sender: topSenders.all().map((r) => ({ from: str(r, 'from_msisdn'), count: num(r, 'n') })),
+            first_message_ts: first.get()?.['ts']?.toString() ?? null,
+            last_message_ts: last.get()?.['ts']?.toString() ?? null,
+          };
+        });
+        return { ok: true, stats };
+      } catch (error) {
+        return { ok: false, error };
+      }
+    },
+    ping() {
+      try {
+        ping.get();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close() {
+      if (db.isOpen) db.close();
+    },
+  };
+  return { store, migration };
+}

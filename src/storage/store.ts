@@ -1,0 +1,37 @@
+// The narrow storage interface the handlers depend on. Storage failures are values, not throws, so
+// no SQLite error can reach a response; the error itself is kept for the log.
+import type { Message, StoredMessage } from '../domain/message.ts';
+import type { InstantKey } from '../domain/timestamp.ts';
+
+export type Failed = { ok: false; error: unknown };
+
+export type InsertResult = { ok: true; created: boolean } | Failed;
+
+export type ListFilter = Readonly<{
+  limit: number;
+  offset: number;
+  from: string | null;
+  since: InstantKey | null;
+  /** Raw query text; the store folds it the same way it folds stored text. */
+  q: string | null;
+}>;
+
+export type Page = { data: StoredMessage[]; total: number };
+
+export type Stats = {
+  total_messages: number;
+  senders_count: number;
+  messages_per_sender: { from: string; count: number }[];
+  first_message_ts: string | null;
+  last_message_ts: string | null;
+};
+
+export type Store = {
+  /** Stores the message if its id is new; an existing row is never changed (first write wins). */
+  insert(message: Message): InsertResult;
+  list(filter: ListFilter): { ok: true; page: Page } | Failed;
+  stats(): { ok: true; stats: Stats } | Failed;
+  /** True when the messages table answers a query. */
+  ping(): boolean;
+  close(): void;
+};

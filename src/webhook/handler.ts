@@ -1,0 +1,64 @@
+// POST /webhook, in the order SPEC.md fixes: size, signature (over the raw bytes, before any
+// parsing), JSON object, validation, then one atomic insert. Each step's outcome is counted and
+// logged with a result from the bounded WEBHOOK_RESULTS set.
+import type { IncomingMessage } from 'node:http';
+import type { Config } from '../config.ts';
+import type { FieldError } from '../http/errors.ts';
+import { readBody } from '../http/body.ts';
+import { failure, invalid, json, withLog, type Reply } from '../http/reply.ts';
+import type { Logger } from '../log/logger.ts';
+import type { ServiceMetrics, WebhookResult } from '../metrics/service-metrics.ts';
+import type { Store } from '../storage/store.ts';
+import { verifySignature } from './signature.ts';
+import { validateMessage } from './validate.ts';
+
+export type WebhookDeps = {
+  config: Pick<Config, 'webhookSecret' | 'maxBodyBytes'>;
+  store: Store;
+  metrics: Pick<ServiceMetrics, 'webhookRequests'>;
+  logger: Logger;
+};
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+type Parsed = { ok: true; value: unknown } | { ok: false; error: FieldError };
+
+function parseJson(bytes: Buffer): Parsed {
+  try {
+    return { ok: true, value: JSON.parse(utf8.decode(bytes)) };
+  } catch {
+    return { ok: false, error: { loc: ['body'], msg: 'JSON decode error', type: 'json_invalid' } };
+  }
+}
+
+export async function handleWebhook(deps: WebhookDeps, req: IncomingMessage): Promise<Reply> {
+  const outcome = (result: WebhookResult, reply: Reply, messageId?: string): Reply => {
+    deps.metrics.webhookRequests.inc([result]);
+    return withLog(reply, { ...(messageId !== undefined && { message_id: messageId }), dup: result === 'duplicate', result });
+  };
+
+  const body = await readBody(req, deps.config.maxBodyBytes);
+  if (!body.ok) {
+    return body.reason === 'too_large'
+      ? outcome('payload_too_large', failure('payload_too_large', body.closeConnection ? { Connection: 'close' } : undefined))
+      : outcome('incomplete_body', failure('incomplete_body', { Connection: 'close' }));
+  }
+  const secret = deps.config.webhookSecret;
+  if (secret === null) return outcome('unavailable', failure('secret_not_configured'));
+  if (!verifySignature(secret, body.bytes, req.headers['x-signature'])) {
+    return outcome('invalid_signature', failure('invalid_signature'));
+  }
+
+  const parsed = parseJson(body.bytes);
+  if (!parsed.ok) return outcome('validation_error', invalid([parsed.error]));
+  const validated = validateMessage(parsed.value);
+  if (!validated.ok) return outcome('validation_error', invalid(validated.errors));
+
+  const { message } = validated;
+  const stored = deps.store.insert(message);
+  if (!stored.ok) {
+    deps.logger.error('storage write failed', stored.error, { message_id: message.messageId });
+    return outcome('unavailable', failure('storage_unavailable'), message.messageId);
+  }
+  return outcome(stored.created ? 'created' : 'duplicate', json(200, { status: 'ok' }), message.messageId);
+}

@@ -1,0 +1,105 @@
+// Starts the real service on port 0 with its own temporary database and a log sink, for tests.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, type Config, type Env } from '../../src/config.ts';
+import { startService, type RunningService, type ServiceOptions } from '../../src/service.ts';
+import { sign } from '../../src/webhook/signature.ts';
+
+export const SECRET = 'test-secret';
+
+export type LogLine = Record<string, unknown>;
+
+export type TestService = RunningService & {
+  dir: string;
+  dbPath: string;
+  config: Config;
+  /** Every log line written so far, parsed. */
+  logs: LogLine[];
+  /** The raw text written to the log sink. */
+  rawLog(): string;
+  /** Access-log lines (those with a request_id and status). */
+  accessLogs(): LogLine[];
+  post(body: string | Buffer, headers?: Record<string, string>): Promise<Response>;
+  /** POST /webhook with a valid signature for `body`. */
+  deliver(body: unknown, headers?: Record<string, string>): Promise<Response>;
+  get(pathAndQuery: string, init?: RequestInit): Promise<Response>;
+  stop(): Promise<void>;
+};
+
+export type TestServiceOptions = {
+  env?: Env;
+  /** Use this database file instead of a fresh one (e.g. a legacy file made by the test). */
+  dbPath?: string;
+} & Partial<Pick<ServiceOptions, 'store' | 'busyTimeoutMs' | 'clock' | 'shutdownGraceMs'>>;
+
+export function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'webhook-test-'));
+}
+
+export function signBody(body: string | Buffer, secret: string = SECRET): string {
+  return sign(secret, body);
+}
+
+export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
+  const dir = tempDir();
+  const dbPath = options.dbPath ?? join(dir, 'app.db');
+  const loaded = loadConfig({ WEBHOOK_SECRET: SECRET, DATABASE_URL: dbPath, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'DEBUG', ...options.env });
+  if (!loaded.ok) throw new Error(`bad test config: ${loaded.problems.join('; ')}`);
+  const config = loaded.config;
+  let raw = '';
+  const logs: LogLine[] = [];
+  const serviceOptions: ServiceOptions = {
+    write: (line) => {
+      raw += line;
+      logs.push(JSON.parse(line) as LogLine);
+    },
+  };
+  if (options.store !== undefined) serviceOptions.store = options.store;
+  if (options.busyTimeoutMs !== undefined) serviceOptions.busyTimeoutMs = options.busyTimeoutMs;
+  if (options.clock !== undefined) serviceOptions.clock = options.clock;
+  if (options.shutdownGraceMs !== undefined) serviceOptions.shutdownGraceMs = options.shutdownGraceMs;
+  const service = await startService(config, serviceOptions);
+
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    service.server.closeAllConnections();
+    await service.shutdown('test');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const post = (body: string | Buffer, headers: Record<string, string> = {}): Promise<Response> =>
+    fetch(`${service.url}/webhook`, { method: 'POST', body, headers: { 'Content-Type': 'application/json', ...headers } });
+
+  return {
+    ...service,
+    dir,
+    dbPath,
+    config,
+    logs,
+    rawLog: () => raw,
+    accessLogs: () => logs.filter((l) => 'request_id' in l && 'status' in l),
+    post,
+    deliver: (body, headers = {}) => {
+      const text = typeof body === 'string' ? body : JSON.stringify(body);
+      return post(text, { 'X-Signature': signBody(text), ...headers });
+    },
+    get: (pathAndQuery, init) => fetch(`${service.url}${pathAndQuery}`, init),
+    stop,
+  };
+}
+
+let counter = 0;
+/** A valid message; fields can be overridden (or removed with undefined). */
+export function message(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  counter += 1;
+  return {
+    message_id: `m-${process.pid}-${counter}`,
+    from: '+919876543210',
+    to: '+14155550100',
+    ts: '2025-01-15T10:00:00Z',
+    text: 'Hello',
+    ...overrides,
+  };
+}
