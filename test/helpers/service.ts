@@ -103,3 +103,9 @@ export function message(overrides: Record<string, unknown> = {}): Record<string,
     ...overrides,
   };
 }
+
+/** The parsed JSON body of a response (tests inspect it freely). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function bodyOf(res: Response): Promise<any> {
+  return JSON.parse(await res.text());
+}
