@@ -8,7 +8,7 @@ import { live, ready, type Lifecycle } from './health/handlers.ts';
 import { failure, text, type Reply } from './http/reply.ts';
 import { pickRequestId } from './http/request-id.ts';
 import { send } from './http/respond.ts';
-import { createRouter } from './http/router.ts';
+import { createRouter, type Routes } from './http/router.ts';
 import type { Logger } from './log/logger.ts';
 import { CONTENT_TYPE as METRICS_CONTENT_TYPE } from './metrics/format.ts';
 import { UNMATCHED_PATH, type ServiceMetrics } from './metrics/service-metrics.ts';
@@ -27,7 +27,7 @@ export type AppDeps = {
 };
 
 type RequestContext = { req: IncomingMessage; query: URLSearchParams };
-type Handler = (ctx: RequestContext) => Reply | Promise<Reply>;
+export type Handler = (ctx: RequestContext) => Reply | Promise<Reply>;
 
 /** Splits the request target into path and query; anything but origin-form matches no route. */
 function splitTarget(url: string | undefined): { path: string; query: string } {
@@ -40,16 +40,22 @@ function levelFor(status: number): 'info' | 'warn' | 'error' {
   return status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
 }
 
-export function createApp(deps: AppDeps): RequestListener {
-  const { config, store, metrics, logger, clock, lifecycle } = deps;
-  const router = createRouter<Handler>({
+/** The route table: path → method → handler. HEAD is served by GET (see router.ts). */
+export function routeTable(deps: AppDeps): Routes<Handler> {
+  const { config, store, metrics, lifecycle } = deps;
+  return {
     '/webhook': { POST: ({ req }) => handleWebhook(deps, req) },
     '/messages': { GET: ({ query }) => listMessages(deps, query) },
     '/stats': { GET: () => getStats(deps) },
     '/health/live': { GET: () => live() },
     '/health/ready': { GET: () => ready({ secretConfigured: config.webhookSecret !== null, store, lifecycle }) },
     '/metrics': { GET: () => text(200, metrics.render(), METRICS_CONTENT_TYPE) },
-  });
+  };
+}
+
+export function createApp(deps: AppDeps): RequestListener {
+  const { metrics, logger, clock, lifecycle } = deps;
+  const router = createRouter<Handler>(routeTable(deps));
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = clock.monotonicMs();

@@ -1,0 +1,28 @@
+# syntax=docker/dockerfile:1
+# Build with the full Node 24 image; run only the compiled JavaScript on distroless Node 24 as a
+# non-root user. No shell or curl in the final image: the health check is a Node script.
+
+FROM node:24-bookworm AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build && mkdir -p /data
+
+FROM gcr.io/distroless/nodejs24-debian12:nonroot
+WORKDIR /app
+COPY --from=build /app/dist ./dist
+# The named volume mounted at /data takes this ownership, so the non-root user can write to it.
+COPY --from=build --chown=65532:65532 /data /data
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=8000 \
+    DATABASE_URL=sqlite:////data/app.db
+USER 65532:65532
+EXPOSE 8000
+VOLUME ["/data"]
+HEALTHCHECK --interval=10s --timeout=5s --start-period=5s --retries=3 \
+  CMD ["/nodejs/bin/node", "/app/dist/healthcheck.js"]
+# The distroless entrypoint is node itself; it receives SIGTERM directly as PID 1.
+CMD ["/app/dist/main.js"]

@@ -1,0 +1,54 @@
+// Keeps the README honest: every route, environment variable, metric, webhook result and error
+// body the code has must be documented there.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { routeTable, type AppDeps } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import { ERRORS } from '../../src/http/errors.ts';
+import { createServiceMetrics, WEBHOOK_RESULTS } from '../../src/metrics/service-metrics.ts';
+
+const root = join(import.meta.dirname, '..', '..');
+const readme = readFileSync(join(root, 'README.md'), 'utf8');
+
+test('every route is documented with its method', () => {
+  // The handlers are closures over deps; building the table does not call them.
+  const table = routeTable({} as AppDeps);
+  const documented = Object.entries(table).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m} ${path}`));
+  assert.ok(documented.length >= 6);
+  for (const route of documented) assert.ok(readme.includes(route), `README does not mention ${route}`);
+});
+
+test('every environment variable the config reads is in the README table', () => {
+  const read = new Set<string>();
+  const env = new Proxy({}, { get: (_t, key) => (typeof key === 'string' && read.add(key), undefined) });
+  loadConfig(env);
+  assert.deepEqual([...read].sort(), ['DATABASE_URL', 'HOST', 'LOG_LEVEL', 'MAX_BODY_BYTES', 'PORT', 'WEBHOOK_SECRET']);
+  for (const name of read) assert.match(readme, new RegExp(`^\\| \`${name}\` \\|`, 'm'), `${name} missing from the table`);
+});
+
+test('every metric family and webhook result is documented', () => {
+  const families = [...createServiceMetrics().render().matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1], m[2]]);
+  assert.equal(families.length, 3);
+  for (const [name, type] of families) assert.ok(readme.includes(`| \`${name}\` | ${type} |`), `${name} (${type}) missing`);
+  for (const result of WEBHOOK_RESULTS) assert.ok(readme.includes(`\`${result}\``), `result ${result} missing`);
+});
+
+test('every error body is documented with its status', () => {
+  for (const { status, detail } of Object.values(ERRORS)) {
+    const row = new RegExp(`^\\| ${status} \\| \`\\{"detail":"${detail}"\\}\``, 'm');
+    assert.match(readme, row, `${status} {"detail":"${detail}"} missing`);
+  }
+});
+
+test('the two commands of the quick start are the ones CI and npm run', () => {
+  assert.ok(readme.includes('npm ci && npm test'));
+  assert.ok(readme.includes('npm ci && WEBHOOK_SECRET=change-me npm start'));
+  const ci = readFileSync(join(root, '.ci', 'run'), 'utf8');
+  assert.match(ci, /^npm ci\b/m);
+  assert.match(ci, /^npm test$/m);
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string>; dependencies?: unknown };
+  assert.equal(pkg.dependencies, undefined, 'no runtime dependencies');
+  assert.ok(pkg.scripts['start'] && pkg.scripts['test'] && pkg.scripts['build'] && pkg.scripts['typecheck'] && pkg.scripts['dev']);
+});
