@@ -36,5 +36,9 @@ function lenientKey(ts: string): InstantKey | null {
  * never match `since`, but the row is kept and still listed.
  */
 export function legacyInstantKey(ts: string): InstantKey {
-  return instantKey(ts) ?? lenientKey(ts) ?? keyFromEpoch(Date.parse(ts), '') ?? '';
+  const strict = instantKey(ts);
+  if (strict !== null) return strict;
+  // An ISO-looking value with an impossible date stays unreadable; Date.parse would roll it over.
+  if (LENIENT.test(ts)) return lenientKey(ts) ?? '';
+  return keyFromEpoch(Date.parse(ts), '') ?? '';
 }
