@@ -109,3 +109,21 @@ export function message(overrides: Record<string, unknown> = {}): Record<string,
 export async function bodyOf(res: Response): Promise<any> {
   return JSON.parse(await res.text());
 }
+
+type AfterHook = { after(fn: () => unknown): void };
+
+/** A service of its own for one test, stopped when the test ends. */
+export async function freshService(t: AfterHook, options: TestServiceOptions = {}): Promise<TestService> {
+  const svc = await startTestService(options);
+  t.after(() => svc.stop());
+  return svc;
+}
+
+/** Delivers each message in turn, asserting every one is accepted. */
+export async function seed(svc: TestService, messages: readonly Record<string, unknown>[]): Promise<void> {
+  for (const m of messages) {
+    const res = await svc.deliver(m);
+    if (res.status !== 200) throw new Error(`seeding ${String(m['message_id'])}: status ${res.status}`);
+    await res.body?.cancel();
+  }
+}
