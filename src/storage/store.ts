@@ -27,8 +27,11 @@ export type Stats = {
 };
 
 export type Store = {
-  /** Stores the message if its id is new; an existing row is never changed (first write wins). */
-  insert(message: Message): InsertResult;
+  /**
+   * Stores the message if its id is new; an existing row is never changed (first write wins).
+   * Resolves once the outcome is committed durably.
+   */
+  insert(message: Message): Promise<InsertResult>;
   list(filter: ListFilter): { ok: true; page: Page } | Failed;
   stats(): { ok: true; stats: Stats } | Failed;
   /** True when the messages table answers a query. */

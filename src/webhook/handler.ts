@@ -55,7 +55,7 @@ export async function handleWebhook(deps: WebhookDeps, req: IncomingMessage): Pr
   if (!validated.ok) return outcome('validation_error', invalid(validated.errors));
 
   const { message } = validated;
-  const stored = deps.store.insert(message);
+  const stored = await deps.store.insert(message);
   if (!stored.ok) {
     deps.logger.error('storage write failed', stored.error, { message_id: message.messageId });
     return outcome('unavailable', failure('storage_unavailable'), message.messageId);

@@ -2,6 +2,7 @@
 // every sender gets 200; distinct ids delivered at once are all stored.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { MAX_BATCH } from '../../src/storage/sqlite-store.ts';
 import { bodyOf, message, startTestService, type TestService } from '../helpers/service.ts';
 
 function metricValue(text: string, series: string): number | undefined {
@@ -94,4 +95,19 @@ test('concurrent duplicates mixed with new ids: one row per id', async (t) => {
   const text = await metrics(svc);
   assert.equal(metricValue(text, 'webhook_requests_total{result="created"}'), 5);
   assert.equal(metricValue(text, 'webhook_requests_total{result="duplicate"}'), 45);
+});
+
+test('more concurrent deliveries than one group commit takes are all stored, each once', async (t) => {
+  const svc = await startTestService();
+  t.after(() => svc.stop());
+  const count = MAX_BATCH + 88;
+  const bodies = Array.from({ length: count }, (_, i) => message({ message_id: `batch-${String(i).padStart(4, '0')}` }));
+  // Every id twice: the second copy may land in the same transaction as the first, or a later one.
+  const responses = await Promise.all([...bodies, ...bodies].map((b) => svc.deliver(b)));
+  assert.deepEqual(new Set(await Promise.all(responses.map(async (r) => `${r.status} ${await r.text()}`))), new Set(['200 {"status":"ok"}']));
+  const stats = await bodyOf(await svc.get('/stats'));
+  assert.equal(stats.total_messages, count);
+  const text = await metrics(svc);
+  assert.equal(metricValue(text, 'webhook_requests_total{result="created"}'), count);
+  assert.equal(metricValue(text, 'webhook_requests_total{result="duplicate"}'), count);
 });

@@ -19,7 +19,7 @@ async function fresh(t: TestContext, options: TestServiceOptions = {}): Promise<
 function brokenStore(): Store {
   const error = new Error('disk I/O error');
   return {
-    insert: () => ({ ok: false, error }),
+    insert: async () => ({ ok: false, error }),
     list: () => ({ ok: false, error }),
     stats: () => ({ ok: false, error }),
     ping: () => false,

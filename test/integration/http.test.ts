@@ -126,7 +126,7 @@ test('unknown paths count under path="unmatched"; random URLs add no series', as
 
 test('a handler that throws gives 500 {"detail":"Internal Server Error"} and logs the error', async (t) => {
   const store: Store = {
-    insert: () => ({ ok: true, created: true }),
+    insert: async () => ({ ok: true, created: true }),
     list: () => {
       throw new Error('secret internals');
     },

@@ -208,10 +208,33 @@ test('a write lock held by another connection gives 503 "storage unavailable" wi
   assert.ok(!svc.rawLog().includes('held back'));
 });
 
+test('a group commit that fails fails every delivery in it: all 503, none stored, all accepted on retry', async (t) => {
+  const svc = await startTestService({ busyTimeoutMs: 50 });
+  t.after(() => svc.stop());
+  const other = new DatabaseSync(svc.dbPath);
+  t.after(() => {
+    if (other.isOpen) other.close();
+  });
+  const batch = Array.from({ length: 20 }, (_, i) => message({ message_id: `grouped-${i}` }));
+
+  other.exec('BEGIN EXCLUSIVE');
+  const refused = await Promise.all(batch.map((m) => svc.deliver(m)));
+  assert.deepEqual(await Promise.all(refused.map(async (r) => `${r.status} ${await r.text()}`)), batch.map(() => '503 {"detail":"storage unavailable"}'));
+  other.exec('ROLLBACK');
+  assert.equal(Number(other.prepare('SELECT COUNT(*) AS n FROM messages').get()?.['n']), 0);
+
+  const accepted = await Promise.all(batch.map((m) => svc.deliver(m)));
+  assert.deepEqual(accepted.map((r) => r.status), batch.map(() => 200));
+  await Promise.all(accepted.map((r) => r.body?.cancel()));
+  assert.equal((await bodyOf(await svc.get('/stats'))).total_messages, 20);
+  assert.equal(await webhookCount(svc, 'unavailable'), 20);
+  assert.equal(await webhookCount(svc, 'created'), 20);
+});
+
 function failingStore(): Store {
   const error = (): { ok: false; error: unknown } => ({ ok: false, error: new Error('SQLITE_IOERR: disk I/O error') });
   return {
-    insert: error,
+    insert: async () => error(),
     list: error,
     stats: error,
     ping: () => false,
