@@ -1,23 +1,24 @@
 // Benchmark of the whole service (not a test: nothing here passes or fails on timing).
-// Starts src/main.ts as a child on port 0 with a throw-away database and a random secret, warms
+// Starts the service (dist/main.js by default, as production runs it; --entry src for src/main.ts) as a child on port 0 with a throw-away database and a random secret, warms
 // up, then drives signed POST /webhook deliveries (new ids plus duplicates of stored ones) and
 // GET /messages?limit=50 reads for a fixed time; prints rate, latency percentiles, errors by
 // status and the child's memory (VmRSS / VmHWM from /proc).
 //   node scripts/bench.ts [--seconds 10] [--connections 32] [--json]
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServiceChild, memoryKiB, type ServiceChild } from './lib/child.ts';
+import { ENTRIES, startServiceChild, memoryKiB, type ServiceChild } from './lib/child.ts';
 import { numberFlag, parseFlags, stringFlag, usageExit } from './lib/cli.ts';
 import { newRecorder, runLoad, type Planned } from './lib/load.ts';
 import { signedBody } from './lib/message.ts';
 import { mib, summarizeAll, table } from './lib/report.ts';
 
 const USAGE =
-  'node scripts/bench.ts [--seconds 10] [--connections 32] [--warmup 2] [--read-ratio 0.2] [--dup-ratio 0.1] [--json]';
+  'node scripts/bench.ts [--entry dist|src] [--seconds 10] [--connections 32] [--warmup 2] [--read-ratio 0.2] [--dup-ratio 0.1] [--json]';
 
 const { flags } = parseFlags(USAGE, {
+  entry: { type: 'string' },
   seconds: { type: 'string' },
   connections: { type: 'string' },
   warmup: { type: 'string' },
@@ -38,6 +39,8 @@ const ratio = (name: string, fallback: number): number => {
 };
 const seconds = numberFlag(USAGE, flags, 'seconds', 10, true);
 const connections = numberFlag(USAGE, flags, 'connections', 32);
+const entry: string = ENTRIES[stringFlag(flags, 'entry') ?? 'dist'] ?? usageExit(USAGE, '--entry must be dist or src');
+if (!existsSync(entry)) usageExit(USAGE, `${entry} does not exist; run npm run build first`);
 const warmupSeconds = numberFlag(USAGE, flags, 'warmup', 2, true);
 const readRatio = ratio('read-ratio', 0.2);
 const dupRatio = ratio('dup-ratio', 0.1);
@@ -87,7 +90,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 async function main(): Promise<void> {
-  child = await startServiceChild({ WEBHOOK_SECRET: secret, DATABASE_URL: `sqlite:///${join(dir, 'app.db')}` });
+  child = await startServiceChild(entry, { WEBHOOK_SECRET: secret, DATABASE_URL: `sqlite:///${join(dir, 'app.db')}` });
   const svc = child;
   const shouldStop = (): boolean => interrupted || !svc.alive();
   const memStart = memoryKiB(svc.pid);

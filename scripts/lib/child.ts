@@ -1,10 +1,14 @@
-// Runs the service as a child process for benchmarks: this Node binary, src/main.ts, port 0,
+// Runs the service as a child process for benchmarks: this Node binary, an entry file (the
+// compiled dist/main.js that production runs, or src/main.ts), port 0,
 // a throw-away database; the port comes from the JSON "listening" line on the child's stdout.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+export const ENTRIES: Readonly<Record<string, string>> = {
+  dist: fileURLToPath(new URL('../../dist/main.js', import.meta.url)),
+  src: fileURLToPath(new URL('../../src/main.ts', import.meta.url)),
+};
 const START_TIMEOUT_MS = 15_000;
 
 export type ServiceChild = {
@@ -17,8 +21,8 @@ export type ServiceChild = {
   stderrTail(): string;
 };
 
-export function startServiceChild(env: Record<string, string>): Promise<ServiceChild> {
-  const child: ChildProcess = spawn(process.execPath, [MAIN], {
+export function startServiceChild(entry: string, env: Record<string, string>): Promise<ServiceChild> {
+  const child: ChildProcess = spawn(process.execPath, [entry], {
     env: { ...process.env, LOG_LEVEL: 'INFO', HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
