@@ -16,6 +16,9 @@ if (!loaded.ok) {
   process.exit(2);
 }
 
+// A closed log pipe must not take the service down with it.
+process.stdout.on('error', () => {});
+
 process.on('uncaughtException', (err) => {
   fatal('uncaught exception', err);
   process.exit(1);
