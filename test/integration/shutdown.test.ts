@@ -1,0 +1,29 @@
+// Graceful shutdown inside one process: a stalled in-flight request is cut off when the grace
+// period ends, shutdown completes, and the database is closed.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { startTestService } from '../helpers/service.ts';
+
+test('shutdown waits for in-flight requests only up to the grace period, then closes the database', async (t) => {
+  const svc = await startTestService({ shutdownGraceMs: 200 });
+  t.after(() => svc.stop());
+
+  // A request whose body never completes; "100 Continue" tells us the server is handling it.
+  const socket = connect(svc.port, '127.0.0.1');
+  t.after(() => socket.destroy());
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.on('error', () => {});
+  const continued = new Promise<void>((resolve) => socket.once('data', () => resolve()));
+  socket.write('POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n{"message');
+  await continued;
+
+  assert.equal(svc.store.ping(), true);
+  await svc.shutdown('test');
+  await closed;
+
+  const messages = svc.logs.map((l) => l['msg']).filter((m) => m !== undefined);
+  assert.deepEqual(messages.slice(-3), ['shutting down', 'grace period over, closing open connections', 'stopped']);
+  assert.equal(svc.store.ping(), false, 'the database is closed');
+  assert.equal(await svc.store.insert({ messageId: 'late', from: '+1', to: '+2', ts: '2025-01-15T10:00:00Z', tsKey: '2025-01-15T10:00:00.000000000Z', text: null }).then((r) => r.ok), false);
+});
