@@ -23,6 +23,8 @@ export type ServiceOptions = {
   store?: Store;
   busyTimeoutMs?: number;
   shutdownGraceMs?: number;
+  /** Header and whole-request timeout (tests shorten it). */
+  timeoutMs?: number;
 };
 
 export type RunningService = {
@@ -76,10 +78,12 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   }
   const app = createApp({ config, store, metrics, logger, clock, lifecycle });
 
+  const timeoutMs = options.timeoutMs ?? TIMEOUT_MS;
   const server = createServer({
-    requestTimeout: TIMEOUT_MS,
-    headersTimeout: TIMEOUT_MS,
-    connectionsCheckingInterval: 1_000, // how often the two timeouts above are enforced
+    requestTimeout: timeoutMs,
+    headersTimeout: timeoutMs,
+    // How often the two timeouts above are enforced (Node's default is every 30 s).
+    connectionsCheckingInterval: Math.min(1_000, Math.max(50, Math.round(timeoutMs / 4))),
     keepAliveTimeout: 5_000,
   }, app);
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket, logger, metrics));

@@ -31,7 +31,7 @@ export type TestServiceOptions = {
   env?: Env;
   /** Use this database file instead of a fresh one (e.g. a legacy file made by the test). */
   dbPath?: string;
-} & Partial<Pick<ServiceOptions, 'store' | 'busyTimeoutMs' | 'clock' | 'shutdownGraceMs'>>;
+} & Partial<Pick<ServiceOptions, 'store' | 'busyTimeoutMs' | 'clock' | 'shutdownGraceMs' | 'timeoutMs'>>;
 
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'webhook-test-'));
@@ -59,6 +59,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
   if (options.busyTimeoutMs !== undefined) serviceOptions.busyTimeoutMs = options.busyTimeoutMs;
   if (options.clock !== undefined) serviceOptions.clock = options.clock;
   if (options.shutdownGraceMs !== undefined) serviceOptions.shutdownGraceMs = options.shutdownGraceMs;
+  if (options.timeoutMs !== undefined) serviceOptions.timeoutMs = options.timeoutMs;
   const service = await startService(config, serviceOptions);
 
   let stopped = false;
