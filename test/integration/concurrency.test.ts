@@ -3,20 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MAX_BATCH } from '../../src/storage/sqlite-store.ts';
-import { bodyOf, message, startTestService, type TestService } from '../helpers/service.ts';
-
-function metricValue(text: string, series: string): number | undefined {
-  for (const line of text.split('\n')) {
-    if (line.startsWith(`${series} `)) return Number(line.slice(series.length + 1));
-  }
-  return undefined;
-}
-
-async function metrics(svc: TestService): Promise<string> {
-  const res = await svc.get('/metrics');
-  assert.equal(res.status, 200);
-  return res.text();
-}
+import { metricValue, scrape } from '../helpers/metrics.ts';
+import { bodyOf, message, startTestService } from '../helpers/service.ts';
 
 test('50 concurrent deliveries of one message_id: all 200, exactly one row, first write wins', async (t) => {
   const svc = await startTestService();
@@ -38,7 +26,7 @@ test('50 concurrent deliveries of one message_id: all 200, exactly one row, firs
   const winner = Number(String(createdLines[0]?.['request_id']).slice('conc-'.length));
   assert.equal(list.data[0].text, bodies[winner]?.['text']);
 
-  const text = await metrics(svc);
+  const text = await scrape(svc);
   assert.equal(metricValue(text, 'webhook_requests_total{result="created"}'), 1);
   assert.equal(metricValue(text, 'webhook_requests_total{result="duplicate"}'), 49);
   assert.equal(metricValue(text, 'webhook_requests_total{result="unavailable"}'), 0);
@@ -74,7 +62,7 @@ test('50 concurrent deliveries of distinct ids: 50 rows', async (t) => {
     bodies.map((b) => [b['message_id'], b['text']]),
   );
 
-  const text = await metrics(svc);
+  const text = await scrape(svc);
   assert.equal(metricValue(text, 'webhook_requests_total{result="created"}'), 50);
   assert.equal(metricValue(text, 'webhook_requests_total{result="duplicate"}'), 0);
 });
@@ -92,7 +80,7 @@ test('concurrent duplicates mixed with new ids: one row per id', async (t) => {
   const list = await bodyOf(await svc.get('/messages?limit=100'));
   assert.equal(list.total, 5);
   assert.deepEqual(list.data.map((r: { message_id: string }) => r.message_id), ids);
-  const text = await metrics(svc);
+  const text = await scrape(svc);
   assert.equal(metricValue(text, 'webhook_requests_total{result="created"}'), 5);
   assert.equal(metricValue(text, 'webhook_requests_total{result="duplicate"}'), 45);
 });
@@ -107,7 +95,7 @@ test('more concurrent deliveries than one group commit takes are all stored, eac
   assert.deepEqual(new Set(await Promise.all(responses.map(async (r) => `${r.status} ${await r.text()}`))), new Set(['200 {"status":"ok"}']));
   const stats = await bodyOf(await svc.get('/stats'));
   assert.equal(stats.total_messages, count);
-  const text = await metrics(svc);
+  const text = await scrape(svc);
   assert.equal(metricValue(text, 'webhook_requests_total{result="created"}'), count);
   assert.equal(metricValue(text, 'webhook_requests_total{result="duplicate"}'), count);
 });

@@ -2,45 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import type { Store } from '../../src/storage/store.ts';
-import { bodyOf, message, SECRET, startTestService, type TestService, type TestServiceOptions } from '../helpers/service.ts';
-
-type TestContext = { after(fn: () => unknown): void };
-
-const METRICS_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
-
-async function fresh(t: TestContext, options: TestServiceOptions = {}): Promise<TestService> {
-  const svc = await startTestService(options);
-  t.after(() => svc.stop());
-  return svc;
-}
-
-/** A store whose database never answers. */
-function brokenStore(): Store {
-  const error = new Error('disk I/O error');
-  return {
-    insert: async () => ({ ok: false, error }),
-    list: () => ({ ok: false, error }),
-    stats: () => ({ ok: false, error }),
-    ping: () => false,
-    close: () => {},
-  };
-}
-
-async function scrape(svc: TestService): Promise<string> {
-  const res = await svc.get('/metrics');
-  assert.equal(res.status, 200);
-  assert.equal(res.headers.get('content-type'), METRICS_TYPE);
-  return res.text();
-}
-
-/** The value of the sample line `name{labels}` exactly as written, or undefined when absent. */
-function sample(text: string, series: string): number | undefined {
-  for (const line of text.split('\n')) {
-    if (line.startsWith(`${series} `)) return Number(line.slice(series.length + 1));
-  }
-  return undefined;
-}
+import { metricValue as sample, scrape } from '../helpers/metrics.ts';
+import { bodyOf, freshService as fresh, message, SECRET } from '../helpers/service.ts';
+import { failingStore } from '../helpers/stores.ts';
 
 async function drain(res: Promise<Response>): Promise<number> {
   const r = await res;
@@ -57,7 +21,7 @@ test('/health/live is 200 {"status":"ok"}', async (t) => {
 });
 
 test('/health/live stays 200 when the database is down and the secret unset', async (t) => {
-  const svc = await fresh(t, { store: brokenStore(), env: { WEBHOOK_SECRET: '' } });
+  const svc = await fresh(t, { store: failingStore({ message: 'disk I/O error' }), env: { WEBHOOK_SECRET: '' } });
   const res = await svc.get('/health/live');
   assert.equal(res.status, 200);
   assert.deepEqual(await bodyOf(res), { status: 'ok' });
@@ -86,7 +50,7 @@ test('/health/ready is 503 when WEBHOOK_SECRET is empty', async (t) => {
 });
 
 test('/health/ready is 503 when the database does not answer, naming the check but not the secret', async (t) => {
-  const svc = await fresh(t, { store: brokenStore() });
+  const svc = await fresh(t, { store: failingStore({ message: 'disk I/O error' }) });
   const res = await svc.get('/health/ready');
   assert.equal(res.status, 503);
   const body = await bodyOf(res);
@@ -98,7 +62,7 @@ test('/health/ready is 503 when the database does not answer, naming the check b
 });
 
 test('/health/ready lists every failed check', async (t) => {
-  const svc = await fresh(t, { store: brokenStore(), env: { WEBHOOK_SECRET: '' } });
+  const svc = await fresh(t, { store: failingStore({ message: 'disk I/O error' }), env: { WEBHOOK_SECRET: '' } });
   const res = await svc.get('/health/ready');
   assert.equal(res.status, 503);
   const body = await bodyOf(res);

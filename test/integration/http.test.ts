@@ -3,36 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { connect } from 'node:net';
 import type { Store } from '../../src/storage/store.ts';
+import { rawExchange } from '../helpers/raw-http.ts';
 import { bodyOf, startTestService } from '../helpers/service.ts';
 
 const JSON_TYPE = 'application/json';
 const METRICS_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
-
-/** Writes raw bytes and collects everything the server sends until it closes the connection. */
-function rawExchange(port: number, request: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    socket.on('data', (c: Buffer) => chunks.push(c));
-    socket.on('error', reject);
-    socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    socket.write(request);
-  });
-}
-
-function parseRaw(raw: string): { status: number; headers: Record<string, string>; body: string } {
-  const end = raw.indexOf('\r\n\r\n');
-  assert.ok(end > 0, `no HTTP response in ${JSON.stringify(raw)}`);
-  const [statusLine = '', ...lines] = raw.slice(0, end).split('\r\n');
-  const headers: Record<string, string> = {};
-  for (const l of lines) {
-    const i = l.indexOf(':');
-    headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
-  }
-  return { status: Number(statusLine.split(' ')[1]), headers, body: raw.slice(end + 4) };
-}
 
 test('unknown paths are 404 {"detail":"Not Found"}', async (t) => {
   const svc = await startTestService();
@@ -175,7 +151,7 @@ test('a malformed HTTP request gets a 400 with a JSON body', async (t) => {
     'POST /webhook HTTP/1.1\r\nHost: localhost\r\nContent-Length: abc\r\n\r\n',
   ];
   for (const request of requests) {
-    const res = parseRaw(await rawExchange(svc.port, request));
+    const res = await rawExchange(svc.port, request, { untilClose: true });
     assert.equal(res.status, 400, JSON.stringify(request));
     assert.equal(res.headers['content-type'], JSON_TYPE);
     assert.deepEqual(JSON.parse(res.body), { detail: 'Bad Request' });

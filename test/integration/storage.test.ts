@@ -5,18 +5,12 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import type { Store } from '../../src/storage/store.ts';
+import { metricValue, scrape } from '../helpers/metrics.ts';
 import { bodyOf, message, startTestService, tempDir, type TestService } from '../helpers/service.ts';
-
-function metricValue(text: string, series: string): number | undefined {
-  for (const line of text.split('\n')) {
-    if (line.startsWith(`${series} `)) return Number(line.slice(series.length + 1));
-  }
-  return undefined;
-}
+import { failingStore } from '../helpers/stores.ts';
 
 async function webhookCount(svc: TestService, result: string): Promise<number | undefined> {
-  const text = await (await svc.get('/metrics')).text();
+  const text = await scrape(svc);
   return metricValue(text, `webhook_requests_total{result="${result}"}`);
 }
 
@@ -230,17 +224,6 @@ test('a group commit that fails fails every delivery in it: all 503, none stored
   assert.equal(await webhookCount(svc, 'unavailable'), 20);
   assert.equal(await webhookCount(svc, 'created'), 20);
 });
-
-function failingStore(): Store {
-  const error = (): { ok: false; error: unknown } => ({ ok: false, error: new Error('SQLITE_IOERR: disk I/O error') });
-  return {
-    insert: async () => error(),
-    list: error,
-    stats: error,
-    ping: () => false,
-    close: () => {},
-  };
-}
 
 test('an injected failing store: /webhook, /messages, /stats and /health/ready are 503', async (t) => {
   const svc = await startTestService({ store: failingStore() });

@@ -2,23 +2,15 @@
 // limits, validation in FastAPI's shape, first-write-wins storage, request ids, logs and metrics.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
+import { metricValue, scrape } from '../helpers/metrics.ts';
+import { rawExchange } from '../helpers/raw-http.ts';
 import { bodyOf, message, SECRET, signBody, startTestService, type LogLine, type TestService } from '../helpers/service.ts';
 
 const JSON_TYPE = 'application/json';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** The value of one metric series in Prometheus text, or undefined when the series is absent. */
-function metricValue(text: string, series: string): number | undefined {
-  for (const line of text.split('\n')) {
-    if (line.startsWith(`${series} `)) return Number(line.slice(series.length + 1));
-  }
-  return undefined;
-}
-
 async function webhookCounts(svc: TestService): Promise<Record<string, number | undefined>> {
-  const res = await svc.get('/metrics');
-  const text = await res.text();
+  const text = await scrape(svc);
   const out: Record<string, number | undefined> = {};
   for (const r of ['created', 'duplicate', 'invalid_signature', 'validation_error', 'payload_too_large', 'unavailable']) {
     out[r] = metricValue(text, `webhook_requests_total{result="${r}"}`);
@@ -71,44 +63,6 @@ function paddedBody(size: number, overrides: Record<string, unknown> = {}): stri
   const base = JSON.stringify(message({ text: 'x', ...overrides }));
   assert.ok(base.length <= size);
   return base + ' '.repeat(size - Buffer.byteLength(base));
-}
-
-/** Sends raw bytes and resolves with the first complete HTTP response (by Content-Length) or what arrived before close. */
-function rawExchange(port: number, request: string): Promise<{ status: number; headers: Record<string, string>; body: string }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    let data = Buffer.alloc(0);
-    let done = false;
-    const finish = (): void => {
-      if (done) return;
-      const text = data.toString('latin1');
-      const end = text.indexOf('\r\n\r\n');
-      if (end === -1) return;
-      const [statusLine = '', ...headerLines] = text.slice(0, end).split('\r\n');
-      const headers: Record<string, string> = {};
-      for (const h of headerLines) {
-        const colon = h.indexOf(':');
-        headers[h.slice(0, colon).trim().toLowerCase()] = h.slice(colon + 1).trim();
-      }
-      const length = Number(headers['content-length'] ?? NaN);
-      const bodyBytes = data.subarray(Buffer.byteLength(text.slice(0, end + 4), 'latin1'));
-      if (!Number.isFinite(length) || bodyBytes.length < length) return;
-      done = true;
-      socket.destroy();
-      resolve({ status: Number(statusLine.split(' ')[1]), headers, body: bodyBytes.subarray(0, length).toString('utf8') });
-    };
-    socket.on('data', (chunk: Buffer) => {
-      data = Buffer.concat([data, chunk]);
-      finish();
-    });
-    socket.on('error', (err) => {
-      if (!done) reject(err);
-    });
-    socket.on('close', () => {
-      if (!done) reject(new Error(`connection closed before a full response: ${JSON.stringify(data.toString('latin1'))}`));
-    });
-    socket.write(request);
-  });
 }
 
 // ---------------------------------------------------------------- order of checks
@@ -738,7 +692,7 @@ test('webhook_requests_total counts each outcome', async (t) => {
     payload_too_large: 1,
     unavailable: 0,
   });
-  const metrics = await (await svc.get('/metrics')).text();
+  const metrics = await scrape(svc);
   assert.equal(metricValue(metrics, 'http_requests_total{path="/webhook",status="200"}'), 5);
   assert.equal(metricValue(metrics, 'http_requests_total{path="/webhook",status="422"}'), 4);
   assert.equal(metricValue(metrics, 'http_requests_total{path="/webhook",status="401"}'), 1);
