@@ -88,13 +88,13 @@ export function openSqliteStore(options: SqliteStoreOptions): { store: Store; mi
     flushScheduled = false;
     const batch = pending.splice(0, MAX_BATCH);
     if (pending.length > 0) scheduleFlush();
+    if (batch.length === 0) return;
     const createdAt = options.now().toISOString();
+    const rows = batch.map(({ message: m }) => [m.messageId, m.from, m.to, m.ts, m.text, createdAt, m.tsKey, m.text === null ? null : foldText(m.text)]);
     let created: boolean[];
     try {
       db.exec('BEGIN IMMEDIATE');
-      created = batch.map(({ message: m }) =>
-        Number(insert.run(m.messageId, m.from, m.to, m.ts, m.text, createdAt, m.tsKey, m.text === null ? null : foldText(m.text)).changes) === 1,
-      );
+      created = rows.map((row) => Number(insert.run(...row).changes) === 1);
       db.exec('COMMIT');
     } catch (error) {
       try {
