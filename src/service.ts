@@ -47,7 +47,8 @@ const CLIENT_ERRORS: Readonly<Record<string, { status: number; reason: string; d
 
 /** Requests node:http rejects before they reach the app (malformed, too slow) still get JSON, a log line and a count. */
 function answerClientError(err: NodeJS.ErrnoException, socket: Socket, logger: Logger, metrics: ServiceMetrics): void {
-  const dispatched = Reflect.get(socket, '_httpMessage') !== null && Reflect.get(socket, '_httpMessage') !== undefined;
+  // A request already handed to the app owns its response; the app's body reader sees the close.
+  const dispatched = Reflect.get(socket, '_httpMessage') != null;
   if (err.code === 'ECONNRESET' || !socket.writable || dispatched) {
     socket.destroy();
     return;
@@ -88,13 +89,18 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   }, app);
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket, logger, metrics));
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    store.close(); // e.g. EADDRINUSE: do not leave the database open behind a failed start
+    throw err;
+  }
   const port = (server.address() as AddressInfo).port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   logger.info('listening', { host: config.host, port, max_body_bytes: config.maxBodyBytes, secret_configured: config.webhookSecret !== null });

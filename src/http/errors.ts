@@ -17,7 +17,7 @@ export const ERRORS: Readonly<Record<ErrorCode, CatalogEntry>> = {
   method_not_allowed: { status: 405, detail: 'Method Not Allowed' },
   payload_too_large: { status: 413, detail: 'payload too large' },
   invalid_signature: { status: 401, detail: 'invalid signature' },
-  incomplete_body: { status: 400, detail: 'incomplete request body' },
+  incomplete_body: { status: 400, detail: 'incomplete request body', headers: { Connection: 'close' } },
   secret_not_configured: { status: 503, detail: 'webhook secret not configured' },
   // The sender retries on any non-2xx; Retry-After tells it when.
   storage_unavailable: { status: 503, detail: 'storage unavailable', headers: { 'Retry-After': '1' } },

@@ -41,7 +41,7 @@ export async function handleWebhook(deps: WebhookDeps, req: IncomingMessage): Pr
   if (!body.ok) {
     return body.reason === 'too_large'
       ? outcome('payload_too_large', failure('payload_too_large', body.closeConnection ? { Connection: 'close' } : undefined))
-      : outcome('incomplete_body', failure('incomplete_body', { Connection: 'close' }));
+      : outcome('incomplete_body', failure('incomplete_body'));
   }
   const secret = deps.config.webhookSecret;
   if (secret === null) return outcome('unavailable', failure('secret_not_configured'));

@@ -1,9 +1,12 @@
-// Graceful shutdown inside one process: a stalled in-flight request is cut off when the grace
-// period ends, shutdown completes, and the database is closed.
+// The service's lifecycle inside one process: a failed start releases the store; on shutdown a
+// stalled in-flight request is cut off when the grace period ends and the database is closed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
+import { loadConfig } from '../../src/config.ts';
+import { startService } from '../../src/service.ts';
 import { startTestService } from '../helpers/service.ts';
+import { failingStore } from '../helpers/stores.ts';
 
 test('shutdown waits for in-flight requests only up to the grace period, then closes the database', async (t) => {
   const svc = await startTestService({ shutdownGraceMs: 200 });
@@ -26,4 +29,15 @@ test('shutdown waits for in-flight requests only up to the grace period, then cl
   assert.deepEqual(messages.slice(-3), ['shutting down', 'grace period over, closing open connections', 'stopped']);
   assert.equal(svc.store.ping(), false, 'the database is closed');
   assert.equal(await svc.store.insert({ messageId: 'late', from: '+1', to: '+2', ts: '2025-01-15T10:00:00Z', tsKey: '2025-01-15T10:00:00.000000000Z', text: null }).then((r) => r.ok), false);
+});
+
+test('a port already in use fails the start and closes the store it was given', async (t) => {
+  const first = await startTestService();
+  t.after(() => first.stop());
+  const loaded = loadConfig({ WEBHOOK_SECRET: 's', DATABASE_URL: ':memory:', PORT: String(first.port), HOST: '127.0.0.1' });
+  assert.ok(loaded.ok);
+  let closed = 0;
+  const store = { ...failingStore(), close: () => void (closed += 1) };
+  await assert.rejects(startService(loaded.config, { write: () => {}, store }), { code: 'EADDRINUSE' });
+  assert.equal(closed, 1);
 });
