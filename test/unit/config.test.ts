@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { inspect } from 'node:util';
 import assert from 'node:assert/strict';
 import { loadConfig, parseDatabaseUrl, DEFAULT_DATABASE_URL } from '../../src/config.ts';
 import type { Config, Env } from '../../src/config.ts';
@@ -35,7 +36,7 @@ test('every variable is read', () => {
     HOST: '127.0.0.1',
     MAX_BODY_BYTES: '1024',
   });
-  assert.deepEqual(config.webhookSecret, Buffer.from('testsecret', 'utf8'));
+  assert.deepEqual(config.webhookSecret?.export(), Buffer.from('testsecret', 'utf8'));
   assert.equal(config.databasePath, '/data/app.db');
   assert.equal(config.logLevel, 'debug');
   assert.equal(config.port, 9000);
@@ -45,7 +46,7 @@ test('every variable is read', () => {
 
 test('the secret is its UTF-8 bytes', () => {
   const config = ok({ WEBHOOK_SECRET: 'clé✓' });
-  assert.deepEqual(config.webhookSecret, Buffer.from([0x63, 0x6c, 0xc3, 0xa9, 0xe2, 0x9c, 0x93]));
+  assert.deepEqual(config.webhookSecret?.export(), Buffer.from([0x63, 0x6c, 0xc3, 0xa9, 0xe2, 0x9c, 0x93]));
 });
 
 test('an unset or empty secret is null', () => {
@@ -191,4 +192,10 @@ test('loadConfig does not read process.env', () => {
     if (saved === undefined) delete process.env['PORT'];
     else process.env['PORT'] = saved;
   }
+});
+
+test('printing the config never shows the secret', () => {
+  const config = ok({ WEBHOOK_SECRET: 'hunter2-very-secret' });
+  assert.doesNotMatch(inspect(config, { depth: 5 }), /hunter2/);
+  assert.doesNotMatch(JSON.stringify(config), /hunter2/);
 });

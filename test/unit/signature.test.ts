@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey } from 'node:crypto';
 import { sign, verifySignature } from '../../src/webhook/signature.ts';
 
-const SECRET = Buffer.from('testsecret', 'utf8');
+const SECRET = createSecretKey(Buffer.from('testsecret', 'utf8'));
 const RAW = Buffer.from('{"message_id":"m1","from":"+919876543210","to":"+14155550100","ts":"2025-01-15T10:00:00Z","text":"Hello"}', 'utf8');
 const HEX = createHmac('sha256', SECRET).update(RAW).digest('hex');
 
@@ -117,8 +117,8 @@ test('non-UTF-8 raw bytes are signed as bytes', () => {
 });
 
 test('the secret is used as its UTF-8 bytes', () => {
-  const secret = Buffer.from('clé', 'utf8');
+  const secret = createSecretKey(Buffer.from('clé', 'utf8'));
   const header = createHmac('sha256', Buffer.from([0x63, 0x6c, 0xc3, 0xa9])).update(RAW).digest('hex');
   assert.equal(verifySignature(secret, RAW, header), true);
-  assert.equal(verifySignature(Buffer.from('clé', 'latin1'), RAW, header), false);
+  assert.equal(verifySignature(createSecretKey(Buffer.from('clé', 'latin1')), RAW, header), false);
 });
