@@ -9,7 +9,7 @@ import type { Lifecycle } from './health/handlers.ts';
 import { pickRequestId } from './http/request-id.ts';
 import { createLogger, type Logger } from './log/logger.ts';
 import { createServiceMetrics, UNMATCHED_PATH, type ServiceMetrics } from './metrics/service-metrics.ts';
-import { openSqliteStore } from './storage/sqlite-store.ts';
+import { openWorkerStore } from './storage/worker-store.ts';
 import type { Store } from './storage/store.ts';
 
 export const TIMEOUT_MS = 10_000;
@@ -73,7 +73,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
 
   let store = options.store;
   if (store === undefined) {
-    const opened = openSqliteStore({ path: config.databasePath, now: () => clock.now(), ...(options.busyTimeoutMs !== undefined && { busyTimeoutMs: options.busyTimeoutMs }) });
+    const opened = await openWorkerStore({ path: config.databasePath, now: () => clock.now(), ...(options.busyTimeoutMs !== undefined && { busyTimeoutMs: options.busyTimeoutMs }) });
     store = opened.store;
     logger.info('database ready', { schema_from: opened.migration.from, schema_version: opened.migration.to, backfilled_rows: opened.migration.backfilled });
   }
@@ -98,7 +98,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       });
     });
   } catch (err) {
-    store.close(); // e.g. EADDRINUSE: do not leave the database open behind a failed start
+    await store.close(); // e.g. EADDRINUSE: do not leave the database open behind a failed start
     throw err;
   }
   const port = (server.address() as AddressInfo).port;
@@ -117,9 +117,10 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       }, options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS);
       server.close(() => {
         clearTimeout(force);
-        openStore.close();
-        logger.info('stopped');
-        resolve();
+        void openStore.close().then(() => {
+          logger.info('stopped');
+          resolve();
+        });
       });
       server.closeIdleConnections();
     });

@@ -11,10 +11,10 @@ export function live(): Reply {
 }
 
 /** Readiness: worth sending traffic to. Reasons name the failed checks, never their values. */
-export function ready(deps: ReadyDeps): Reply {
+export async function ready(deps: ReadyDeps): Promise<Reply> {
   const reasons: string[] = [];
   if (deps.lifecycle.shuttingDown) reasons.push('shutting down');
   if (!deps.secretConfigured) reasons.push('webhook secret not configured');
-  if (!deps.store.ping()) reasons.push('database not answering');
+  if (!(await deps.store.ping())) reasons.push('database not answering');
   return reasons.length === 0 ? json(200, { status: 'ready' }) : json(503, { status: 'not ready', reasons });
 }

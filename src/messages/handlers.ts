@@ -10,16 +10,16 @@ function unavailable(deps: ReadDeps, error: unknown): Reply {
   return failure('storage_unavailable');
 }
 
-export function listMessages(deps: ReadDeps, params: URLSearchParams): Reply {
+export async function listMessages(deps: ReadDeps, params: URLSearchParams): Promise<Reply> {
   const parsed = parseListQuery(params);
   if (!parsed.ok) return invalid(parsed.errors);
-  const result = deps.store.list(parsed.filter);
+  const result = await deps.store.list(parsed.filter);
   if (!result.ok) return unavailable(deps, result.error);
   const { limit, offset } = parsed.filter;
   return json(200, { data: result.page.data, total: result.page.total, limit, offset });
 }
 
-export function getStats(deps: ReadDeps): Reply {
-  const result = deps.store.stats();
+export async function getStats(deps: ReadDeps): Promise<Reply> {
+  const result = await deps.store.stats();
   return result.ok ? json(200, result.stats) : unavailable(deps, result.error);
 }

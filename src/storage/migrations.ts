@@ -21,6 +21,45 @@ const MIGRATIONS: readonly string[] = [
    ALTER TABLE messages ADD COLUMN text_fold TEXT;
    CREATE INDEX IF NOT EXISTS messages_ts_key_idx ON messages (ts_key, message_id);
    CREATE INDEX IF NOT EXISTS messages_from_ts_key_idx ON messages (from_msisdn, ts_key, message_id);`,
+  // 3: what /stats and `q` need without reading the whole table. Triggers keep the aggregates and
+  //    the search index in the same transaction as every insert, delete or update, including ad-hoc
+  //    SQL and the earlier service's writes. The trigram index is on text_fold and external-content
+  //    (keyed by rowid, which VACUUM keeps in this SQLite; a test checks it), so text is stored once.
+  `CREATE TABLE message_totals (id INTEGER PRIMARY KEY CHECK (id = 1), total INTEGER NOT NULL, senders INTEGER NOT NULL);
+   CREATE TABLE sender_counts (from_msisdn TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+   CREATE INDEX sender_counts_top_idx ON sender_counts (n DESC, from_msisdn);
+   INSERT INTO sender_counts (from_msisdn, n) SELECT from_msisdn, COUNT(*) FROM messages GROUP BY from_msisdn;
+   INSERT INTO message_totals (id, total, senders) VALUES (1, (SELECT COUNT(*) FROM messages), (SELECT COUNT(*) FROM sender_counts));
+   CREATE TRIGGER messages_counts_ai AFTER INSERT ON messages BEGIN
+     INSERT INTO sender_counts (from_msisdn, n) VALUES (NEW.from_msisdn, 1) ON CONFLICT (from_msisdn) DO UPDATE SET n = n + 1;
+     UPDATE message_totals SET total = total + 1,
+       senders = senders + (SELECT n = 1 FROM sender_counts WHERE from_msisdn = NEW.from_msisdn) WHERE id = 1;
+   END;
+   CREATE TRIGGER messages_counts_ad AFTER DELETE ON messages BEGIN
+     UPDATE sender_counts SET n = n - 1 WHERE from_msisdn = OLD.from_msisdn;
+     UPDATE message_totals SET total = total - 1,
+       senders = senders - (SELECT n = 0 FROM sender_counts WHERE from_msisdn = OLD.from_msisdn) WHERE id = 1;
+     DELETE FROM sender_counts WHERE from_msisdn = OLD.from_msisdn AND n = 0;
+   END;
+   CREATE TRIGGER messages_counts_au AFTER UPDATE OF from_msisdn ON messages WHEN OLD.from_msisdn IS NOT NEW.from_msisdn BEGIN
+     UPDATE sender_counts SET n = n - 1 WHERE from_msisdn = OLD.from_msisdn;
+     UPDATE message_totals SET senders = senders - (SELECT n = 0 FROM sender_counts WHERE from_msisdn = OLD.from_msisdn) WHERE id = 1;
+     DELETE FROM sender_counts WHERE from_msisdn = OLD.from_msisdn AND n = 0;
+     INSERT INTO sender_counts (from_msisdn, n) VALUES (NEW.from_msisdn, 1) ON CONFLICT (from_msisdn) DO UPDATE SET n = n + 1;
+     UPDATE message_totals SET senders = senders + (SELECT n = 1 FROM sender_counts WHERE from_msisdn = NEW.from_msisdn) WHERE id = 1;
+   END;
+   CREATE VIRTUAL TABLE messages_fts USING fts5(text_fold, content='messages', content_rowid='rowid', tokenize='trigram case_sensitive 1', detail=none);
+   INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
+   CREATE TRIGGER messages_fts_ai AFTER INSERT ON messages WHEN NEW.text_fold IS NOT NULL BEGIN
+     INSERT INTO messages_fts (rowid, text_fold) VALUES (NEW.rowid, NEW.text_fold);
+   END;
+   CREATE TRIGGER messages_fts_ad AFTER DELETE ON messages WHEN OLD.text_fold IS NOT NULL BEGIN
+     INSERT INTO messages_fts (messages_fts, rowid, text_fold) VALUES ('delete', OLD.rowid, OLD.text_fold);
+   END;
+   CREATE TRIGGER messages_fts_au AFTER UPDATE OF text_fold ON messages BEGIN
+     INSERT INTO messages_fts (messages_fts, rowid, text_fold) SELECT 'delete', OLD.rowid, OLD.text_fold WHERE OLD.text_fold IS NOT NULL;
+     INSERT INTO messages_fts (rowid, text_fold) SELECT NEW.rowid, NEW.text_fold WHERE NEW.text_fold IS NOT NULL;
+   END;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,11 +1,16 @@
-// The narrow storage interface the handlers depend on. Storage failures are values, not throws, so
-// no SQLite error can reach a response; the error itself is kept for the log.
+// The narrow storage interface the handlers depend on. Every call is asynchronous because SQLite
+// runs in worker threads (worker-store.ts), so no query or fsync ever blocks the thread serving
+// HTTP. Storage failures are values, not throws, so no SQLite error can reach a response; the
+// error itself is kept for the log.
 import type { Message, StoredMessage } from '../domain/message.ts';
 import type { InstantKey } from '../domain/timestamp.ts';
 
 export type Failed = { ok: false; error: unknown };
 
 export type InsertResult = { ok: true; created: boolean } | Failed;
+
+/** A message as the writer stores it: stamped with the time it was received. */
+export type NewMessage = Message & Readonly<{ createdAt: string }>;
 
 export type ListFilter = Readonly<{
   limit: number;
@@ -32,9 +37,10 @@ export type Store = {
    * Resolves once the outcome is committed durably.
    */
   insert(message: Message): Promise<InsertResult>;
-  list(filter: ListFilter): { ok: true; page: Page } | Failed;
-  stats(): { ok: true; stats: Stats } | Failed;
+  list(filter: ListFilter): Promise<{ ok: true; page: Page } | Failed>;
+  stats(): Promise<{ ok: true; stats: Stats } | Failed>;
   /** True when the messages table answers a query. */
-  ping(): boolean;
-  close(): void;
+  ping(): Promise<boolean>;
+  /** Commits what is queued, then closes the database. */
+  close(): Promise<void>;
 };

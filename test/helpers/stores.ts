@@ -12,9 +12,9 @@ export function failingStore(options: FailingStoreOptions = {}): Store {
   const error = (): { ok: false; error: unknown } => ({ ok: false, error: new Error(message) });
   return {
     insert: async () => error(),
-    list: error,
-    stats: error,
-    ping: () => false,
-    close: () => {},
+    list: async () => error(),
+    stats: async () => error(),
+    ping: async () => false,
+    close: async () => {},
   };
 }

@@ -103,12 +103,12 @@ test('unknown paths count under path="unmatched"; random URLs add no series', as
 test('a handler that throws gives 500 {"detail":"Internal Server Error"} and logs the error', async (t) => {
   const store: Store = {
     insert: async () => ({ ok: true, created: true }),
-    list: () => {
+    list: async () => {
       throw new Error('secret internals');
     },
-    stats: () => ({ ok: true, stats: { total_messages: 0, senders_count: 0, messages_per_sender: [], first_message_ts: null, last_message_ts: null } }),
-    ping: () => true,
-    close: () => {},
+    stats: async () => ({ ok: true, stats: { total_messages: 0, senders_count: 0, messages_per_sender: [], first_message_ts: null, last_message_ts: null } }),
+    ping: async () => true,
+    close: async () => {},
   };
   const svc = await startTestService({ store });
   t.after(() => svc.stop());

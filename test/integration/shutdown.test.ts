@@ -21,13 +21,13 @@ test('shutdown waits for in-flight requests only up to the grace period, then cl
   socket.write('POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n{"message');
   await continued;
 
-  assert.equal(svc.store.ping(), true);
+  assert.equal(await svc.store.ping(), true);
   await svc.shutdown('test');
   await closed;
 
   const messages = svc.logs.map((l) => l['msg']).filter((m) => m !== undefined);
   assert.deepEqual(messages.slice(-3), ['shutting down', 'grace period over, closing open connections', 'stopped']);
-  assert.equal(svc.store.ping(), false, 'the database is closed');
+  assert.equal(await svc.store.ping(), false, 'the database is closed');
   assert.equal(await svc.store.insert({ messageId: 'late', from: '+1', to: '+2', ts: '2025-01-15T10:00:00Z', tsKey: '2025-01-15T10:00:00.000000000Z', text: null }).then((r) => r.ok), false);
 });
 
@@ -37,7 +37,7 @@ test('a port already in use fails the start and closes the store it was given', 
   const loaded = loadConfig({ WEBHOOK_SECRET: 's', DATABASE_URL: ':memory:', PORT: String(first.port), HOST: '127.0.0.1' });
   assert.ok(loaded.ok);
   let closed = 0;
-  const store = { ...failingStore(), close: () => void (closed += 1) };
+  const store = { ...failingStore(), close: async () => void (closed += 1) };
   await assert.rejects(startService(loaded.config, { write: () => {}, store }), { code: 'EADDRINUSE' });
   assert.equal(closed, 1);
 });

@@ -8,6 +8,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { metricValue, scrape } from '../helpers/metrics.ts';
 import { bodyOf, message, startTestService, tempDir, type TestService } from '../helpers/service.ts';
 import { failingStore } from '../helpers/stores.ts';
+import { SCHEMA_VERSION } from '../../src/storage/migrations.ts';
 
 async function webhookCount(svc: TestService, result: string): Promise<number | undefined> {
   const text = await scrape(svc);
@@ -128,7 +129,7 @@ test('a database created by the earlier service is upgraded in place with every 
   await svc.stop();
 
   const after = readFile(dbPath);
-  assert.equal(after.version, 2);
+  assert.equal(after.version, SCHEMA_VERSION);
   assert.equal(after.journal, 'wal');
   assert.deepEqual(after.columns.slice(0, 6), ORIGINAL_COLUMNS);
   const legacyAfter = after.rows.filter((r) => String(r['message_id']).startsWith('legacy-'));
@@ -151,11 +152,11 @@ test('restarting on an upgraded database twice is idempotent', async (t) => {
     assert.equal(ready.status, 200);
     assert.deepEqual(await bodyOf(ready), { status: 'ready' });
     const startLine = svc.logs.find((l) => l['msg'] === 'database ready');
-    assert.equal(startLine?.['schema_version'], 2);
-    assert.equal(startLine?.['schema_from'], round === 0 ? 0 : 2);
+    assert.equal(startLine?.['schema_version'], SCHEMA_VERSION);
+    assert.equal(startLine?.['schema_from'], round === 0 ? 0 : SCHEMA_VERSION);
     await svc.stop();
     const file = readFile(dbPath);
-    assert.equal(file.version, 2);
+    assert.equal(file.version, SCHEMA_VERSION);
     assert.deepEqual(file.rows, [...LEGACY_ROWS].sort((a, b) => (a.message_id < b.message_id ? -1 : 1)).map((r) => ({ ...r })));
     assert.deepEqual(file.columns.slice(0, 6), ORIGINAL_COLUMNS);
   }
@@ -278,7 +279,7 @@ test('a 200 is durable: after stopping, the row is in the file and the journal i
 
   const file = readFile(dbPath);
   assert.equal(file.journal, 'wal');
-  assert.equal(file.version, 2);
+  assert.equal(file.version, SCHEMA_VERSION);
   assert.equal(file.rows.length, 1);
   const row = file.rows[0] ?? {};
   assert.deepEqual(

@@ -1,0 +1,177 @@
+// One node:sqlite connection and every statement the service runs on it. Synchronous, so it runs
+// inside a storage worker (worker.ts), never on the thread that serves HTTP. Statements are
+// prepared once and take parameters only; failures throw, and the worker turns them into values.
+// WAL lets the reader connection and the writer proceed together; synchronous=FULL makes a
+// COMMIT durable before any 200 is sent.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { foldText } from '../domain/fold.ts';
+import type { StoredMessage } from '../domain/message.ts';
+import { listQuery } from './list-query.ts';
+import { migrate, type MigrationReport } from './migrations.ts';
+import type { InsertResult, ListFilter, NewMessage, Page, Stats } from './store.ts';
+
+export type DatabaseOptions = {
+  path: string;
+  /** How long a statement waits for another connection's lock before failing (a 503). */
+  busyTimeoutMs: number;
+  /** The writer migrates the schema; a reader opens read-only and never writes. */
+  role: 'writer' | 'reader';
+};
+
+export type Database = {
+  /**
+   * Inserts in one transaction and one fsync; per message: created, duplicate, or failed. A failure
+   * of the transaction itself (lock timeout, full disk, I/O) fails every message in it.
+   */
+  insertBatch(messages: readonly NewMessage[]): InsertResult[];
+  list(filter: ListFilter): Page;
+  stats(): Stats;
+  /** Throws unless the messages table answers a query. */
+  ping(): void;
+  close(): void;
+};
+
+type Row = Record<string, SQLInputValue>;
+
+/** An error raised by a statement inside a transaction, as opposed to by BEGIN or COMMIT. */
+class RowError extends Error {
+  readonly inner: unknown;
+  constructor(inner: unknown) {
+    super('statement failed');
+    this.inner = inner;
+  }
+}
+
+const unwrap = (error: unknown): unknown => (error instanceof RowError ? error.inner : error);
+
+const str = (row: Row | undefined, key: string): string => String(row?.[key] ?? '');
+const num = (row: Row | undefined, key: string): number => Number(row?.[key] ?? 0);
+
+function toMessage(row: Row): StoredMessage {
+  const text = row['text'];
+  return { message_id: str(row, 'message_id'), from: str(row, 'from_msisdn'), to: str(row, 'to_msisdn'), ts: str(row, 'ts'), text: typeof text === 'string' ? text : null };
+}
+
+export function openDatabase(options: DatabaseOptions): { db: Database; migration: MigrationReport | null } {
+  const memory = options.path === ':memory:';
+  const writer = options.role === 'writer';
+  if (writer && !memory) mkdirSync(dirname(options.path), { recursive: true });
+  const conn = new DatabaseSync(options.path, { readOnly: !writer });
+  let migration: MigrationReport | null = null;
+  try {
+    conn.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs))}`);
+    if (writer) {
+      conn.exec('PRAGMA journal_mode = WAL');
+      conn.exec('PRAGMA synchronous = FULL');
+      migration = migrate(conn);
+    }
+  } catch (err) {
+    conn.close();
+    throw err;
+  }
+
+  const insert = conn.prepare(
+    `INSERT INTO messages (message_id, from_msisdn, to_msisdn, ts, text, created_at, ts_key, text_fold)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING`,
+  );
+  const ping = conn.prepare('SELECT 1 FROM messages LIMIT 1');
+  const totals = conn.prepare('SELECT total, senders FROM message_totals WHERE id = 1');
+  const topSenders = conn.prepare('SELECT from_msisdn, n FROM sender_counts ORDER BY n DESC, from_msisdn ASC LIMIT 10');
+  const first = conn.prepare('SELECT ts FROM messages ORDER BY ts_key ASC, message_id ASC LIMIT 1');
+  const last = conn.prepare('SELECT ts FROM messages ORDER BY ts_key DESC, message_id DESC LIMIT 1');
+  const statements = new Map<string, ReturnType<typeof conn.prepare>>();
+  const prepared = (sql: string): ReturnType<typeof conn.prepare> => {
+    let found = statements.get(sql);
+    if (found === undefined) statements.set(sql, (found = conn.prepare(sql)));
+    return found;
+  };
+
+  /** Runs `write` in BEGIN IMMEDIATE … COMMIT; errors inside `write` come out wrapped in RowError. */
+  function inTransaction<T>(write: () => T): T {
+    conn.exec('BEGIN IMMEDIATE');
+    let result: T;
+    try {
+      result = write();
+    } catch (err) {
+      rollback();
+      throw new RowError(err);
+    }
+    try {
+      conn.exec('COMMIT');
+    } catch (err) {
+      rollback();
+      throw err;
+    }
+    return result;
+  }
+
+  function rollback(): void {
+    try {
+      if (conn.isTransaction) conn.exec('ROLLBACK');
+    } catch {
+      // the connection rolls back by itself when COMMIT fails for I/O reasons
+    }
+  }
+
+  /** A read transaction, so `total` and the page (or the parts of /stats) come from one snapshot. */
+  function snapshot<T>(read: () => T): T {
+    conn.exec('BEGIN');
+    try {
+      return read();
+    } finally {
+      if (conn.isTransaction) conn.exec('COMMIT');
+    }
+  }
+
+  return {
+    migration,
+    db: {
+      insertBatch(messages) {
+        const rows = messages.map((m) => [m.messageId, m.from, m.to, m.ts, m.text, m.createdAt, m.tsKey, m.text === null ? null : foldText(m.text)]);
+        try {
+          return inTransaction(() => rows.map((row) => Number(insert.run(...row).changes) === 1)).map((created) => ({ ok: true, created }));
+        } catch (error) {
+          // A statement that fails for one row (an operator's trigger, a constraint) must not fail
+          // the others: retry each alone. BEGIN or COMMIT failing (a lock, a full disk) fails all.
+          if (!(error instanceof RowError) || rows.length === 1) return rows.map(() => ({ ok: false, error: unwrap(error) }));
+          return rows.map((row) => {
+            try {
+              return { ok: true, created: inTransaction(() => Number(insert.run(...row).changes) === 1) };
+            } catch (err) {
+              return { ok: false, error: unwrap(err) };
+            }
+          });
+        }
+      },
+      list(filter) {
+        const query = listQuery(filter);
+        return snapshot(() => {
+          const count = query.count === null ? null : prepared(query.count).get(query.params);
+          const total = count === null ? num(totals.get(), 'total') : num(count, 'n');
+          const data = prepared(query.rows).all({ ...query.params, $limit: filter.limit, $offset: filter.offset }).map(toMessage);
+          return { total, data };
+        });
+      },
+      stats() {
+        return snapshot(() => {
+          const t = totals.get();
+          return {
+            total_messages: num(t, 'total'),
+            senders_count: num(t, 'senders'),
+            messages_per_sender: topSenders.all().map((r) => ({ from: str(r, 'from_msisdn'), count: num(r, 'n') })),
+            first_message_ts: first.get()?.['ts']?.toString() ?? null,
+            last_message_ts: last.get()?.['ts']?.toString() ?? null,
+          };
+        });
+      },
+      ping() {
+        ping.get();
+      },
+      close() {
+        if (conn.isOpen) conn.close();
+      },
+    },
+  };
+}

@@ -1,0 +1,175 @@
+// The Store the service uses: SQLite runs in worker threads, so no query, lock wait or fsync ever
+// blocks the thread that serves HTTP. The writer worker owns the only write connection (SQLite has
+// one writer) and group-commits; a reader worker on a second connection serves /messages, /stats
+// and readiness from WAL snapshots, so a slow read never delays a commit. An in-memory database
+// cannot be shared between connections, so there the writer serves reads too.
+import { Worker } from 'node:worker_threads';
+import type { Message } from '../domain/message.ts';
+import type { MigrationReport } from './migrations.ts';
+import type { Hello, Op, Ops, Response, WorkerInit } from './protocol.ts';
+import type { Failed, InsertResult, NewMessage, Store } from './store.ts';
+
+export type WorkerStoreOptions = {
+  path: string;
+  /** How long a statement waits for another connection's lock before failing (a 503). */
+  busyTimeoutMs?: number;
+  now: () => Date;
+};
+
+const DEFAULT_BUSY_TIMEOUT_MS = 2_000;
+/** A crashed worker is replaced on demand, at most this often. */
+const RESPAWN_INTERVAL_MS = 1_000;
+
+// src/ runs as .ts and dist/ as .js; the worker is the sibling file either way.
+const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
+
+type Result<T> = { ok: true; value: T } | Failed;
+
+type Channel = {
+  call<K extends Op>(op: K, arg: Ops[K]['arg']): Promise<Result<Ops[K]['result']>>;
+  /** Resolves when the worker has exited. */
+  stop(): Promise<void>;
+};
+
+function startWorker(init: WorkerInit): Promise<{ worker: Worker; hello: Hello }> {
+  const worker = new Worker(WORKER_URL, { workerData: init, name: `sqlite-${init.role}` });
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    worker.once('error', onError);
+    worker.once('message', (hello: Hello) => {
+      worker.off('error', onError);
+      resolve({ worker, hello });
+    });
+  });
+}
+
+/** Request/response over one worker, replacing it if it dies; failures come back as values. */
+async function openChannel(init: WorkerInit): Promise<{ channel: Channel; migration: MigrationReport | null }> {
+  const pending = new Map<number, (response: Response) => void>();
+  let nextId = 1;
+  let stopping = false;
+  let lastSpawn = 0;
+  let current: Worker | null = null;
+
+  function adopt(worker: Worker): void {
+    current = worker;
+    worker.unref(); // only pending calls keep the process alive (see call())
+    worker.on('message', (response: Response) => {
+      const settle = pending.get(response.id);
+      pending.delete(response.id);
+      if (pending.size === 0) worker.unref();
+      settle?.(response);
+    });
+    worker.on('error', () => {}); // reported through 'exit', which always follows
+    worker.on('exit', (code) => {
+      if (current === worker) current = null;
+      const error = new Error(`storage worker (${init.role}) exited with code ${code}`);
+      for (const settle of pending.values()) settle({ id: 0, ok: false, error });
+      pending.clear();
+    });
+  }
+
+  async function spawn(): Promise<Hello> {
+    lastSpawn = Date.now();
+    const { worker, hello } = await startWorker(init);
+    if (hello.ready) adopt(worker);
+    else await worker.terminate();
+    return hello;
+  }
+
+  const first = await spawn();
+  if (!first.ready) throw first.error;
+
+  async function live(): Promise<Worker | null> {
+    if (current !== null) return current;
+    if (stopping) return null;
+    if (Date.now() - lastSpawn < RESPAWN_INTERVAL_MS) return null;
+    try {
+      await spawn();
+    } catch {
+      // reported to the caller as a failed call; the next one may try again
+    }
+    return current;
+  }
+
+  const channel: Channel = {
+    async call(op, arg) {
+      const worker = await live();
+      if (worker === null) return { ok: false, error: new Error(`storage worker (${init.role}) is not running`) };
+      const id = nextId++;
+      const answer = new Promise<Response>((resolve) => pending.set(id, resolve));
+      if (pending.size === 1) worker.ref();
+      worker.postMessage({ id, op, arg });
+      const response = await answer;
+      // The worker answers each op with its own result type (protocol.ts); structured clone erases it.
+      return response.ok ? { ok: true, value: response.value as Ops[typeof op]['result'] } : { ok: false, error: response.error };
+    },
+    async stop() {
+      const worker = current;
+      if (worker === null || stopping) return;
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      stopping = true;
+      const closed = await channel.call('close', null);
+      worker.ref(); // keeps the process up until the worker has closed the database and exited
+      if (!closed.ok) await worker.terminate();
+      await exited;
+    },
+  };
+  return { channel, migration: first.migration };
+}
+
+export async function openWorkerStore(options: WorkerStoreOptions): Promise<{ store: Store; migration: MigrationReport }> {
+  const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+  const opened = await openChannel({ path: options.path, busyTimeoutMs, role: 'writer' });
+  const writer = opened.channel;
+  let reader = writer;
+  if (options.path !== ':memory:') {
+    try {
+      reader = (await openChannel({ path: options.path, busyTimeoutMs, role: 'reader' })).channel;
+    } catch (err) {
+      await writer.stop();
+      throw err;
+    }
+  }
+  const migration = opened.migration ?? { from: 0, to: 0, backfilled: 0 };
+
+  // Inserts made in one event-loop turn travel to the writer as one message.
+  let outbox: { message: NewMessage; resolve: (result: InsertResult) => void }[] = [];
+  function send(): void {
+    const batch = outbox;
+    outbox = [];
+    void writer.call('insert', batch.map((b) => b.message)).then((result) => {
+      batch.forEach((b, i) => b.resolve(result.ok ? (result.value[i] ?? { ok: false, error: new Error('no answer') }) : result));
+    });
+  }
+
+  let closing: Promise<void> | undefined;
+  const store: Store = {
+    insert(message: Message) {
+      if (closing !== undefined) return Promise.resolve({ ok: false, error: new Error('database is closed') });
+      return new Promise((resolve) => {
+        if (outbox.length === 0) setImmediate(send);
+        outbox.push({ message: { ...message, createdAt: options.now().toISOString() }, resolve });
+      });
+    },
+    async list(filter) {
+      const r = await reader.call('list', filter);
+      return r.ok ? { ok: true, page: r.value } : r;
+    },
+    async stats() {
+      const r = await reader.call('stats', null);
+      return r.ok ? { ok: true, stats: r.value } : r;
+    },
+    async ping() {
+      return (await reader.call('ping', null)).ok;
+    },
+    close() {
+      closing ??= (async () => {
+        if (outbox.length > 0) send(); // queued before close: committed, then answered
+        await Promise.all([writer.stop(), reader === writer ? Promise.resolve() : reader.stop()]);
+      })();
+      return closing;
+    },
+  };
+  return { store, migration };
+}

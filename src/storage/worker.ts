@@ -1,0 +1,82 @@
+// A storage worker thread: one SQLite connection, as writer or reader (protocol.ts). The writer
+// group-commits: every insert request that arrived while the previous COMMIT was running (the
+// thread was busy, so they queued as messages) goes into the next transaction and shares its fsync.
+// Each request is answered only after its COMMIT, so a 200 still means durable.
+import { parentPort, workerData } from 'node:worker_threads';
+import { openDatabase, type Database } from './database.ts';
+import { MAX_BATCH, type Hello, type Request, type Response, type WorkerInit } from './protocol.ts';
+import type { NewMessage } from './store.ts';
+
+if (parentPort === null) throw new Error('storage worker started outside a worker thread');
+const port = parentPort;
+const init: WorkerInit = workerData;
+
+const reply = (response: Response): void => port.postMessage(response);
+
+function serve(db: Database): void {
+  const queue: { id: number; messages: readonly NewMessage[] }[] = [];
+  let scheduled = false;
+
+  /** Commits queued requests (up to MAX_BATCH messages) in one transaction, answering each. */
+  function flush(): void {
+    scheduled = false;
+    const taken: typeof queue = [];
+    let count = 0;
+    for (let next = queue[0]; next !== undefined && (count === 0 || count + next.messages.length <= MAX_BATCH); next = queue[0]) {
+      taken.push(next);
+      count += next.messages.length;
+      queue.shift();
+    }
+    if (queue.length > 0) schedule();
+    if (taken.length === 0) return;
+    const results = db.insertBatch(taken.flatMap((r) => r.messages));
+    let at = 0;
+    for (const r of taken) reply({ id: r.id, ok: true, value: results.slice(at, (at += r.messages.length)) });
+  }
+
+  function schedule(): void {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(flush); // after every message already delivered to this thread
+  }
+
+  port.on('message', (request: Request) => {
+    const { id } = request;
+    try {
+      switch (request.op) {
+        case 'insert':
+          queue.push({ id, messages: request.arg });
+          schedule();
+          return;
+        case 'list':
+          return reply({ id, ok: true, value: db.list(request.arg) });
+        case 'stats':
+          return reply({ id, ok: true, value: db.stats() });
+        case 'ping':
+          db.ping();
+          return reply({ id, ok: true, value: true });
+        case 'close':
+          while (queue.length > 0) flush();
+          db.close();
+          reply({ id, ok: true, value: true });
+          port.close();
+          return;
+      }
+    } catch (error) {
+      reply({ id, ok: false, error });
+    }
+  });
+}
+
+let hello: Hello;
+let opened: Database | undefined;
+try {
+  const { db, migration } = openDatabase(init);
+  opened = db;
+  hello = { ready: true, migration };
+} catch (error) {
+  hello = { ready: false, error };
+}
+port.postMessage(hello);
+if (opened === undefined) port.close();
+else serve(opened);
