@@ -1,11 +1,16 @@
 // Entry point: configuration, start, signals. Everything else is assembled in service.ts.
 import { loadConfig } from './config.ts';
+import { createLineBuffer } from './log/line-buffer.ts';
 import { describeError } from './log/logger.ts';
 import { startService } from './service.ts';
 
-const writeOut = (line: string): void => void process.stdout.write(line);
+const out = createLineBuffer((chunk) => void process.stdout.write(chunk));
+const exit = (code: number): never => {
+  out.flush();
+  return process.exit(code);
+};
 const fatal = (msg: string, err?: unknown): void =>
-  writeOut(`${JSON.stringify({ ts: new Date().toISOString(), level: 'error', msg, ...(err !== undefined && { err: describeError(err) }) })}\n`);
+  out.write(`${JSON.stringify({ ts: new Date().toISOString(), level: 'error', msg, ...(err !== undefined && { err: describeError(err) }) })}\n`);
 
 const loaded = loadConfig(process.env);
 if (!loaded.ok) {
@@ -21,21 +26,21 @@ process.stdout.on('error', () => {});
 
 process.on('uncaughtException', (err) => {
   fatal('uncaught exception', err);
-  process.exit(1);
+  exit(1);
 });
 process.on('unhandledRejection', (err) => {
   fatal('unhandled rejection', err);
-  process.exit(1);
+  exit(1);
 });
 
 try {
-  const service = await startService(loaded.config, { write: writeOut });
+  const service = await startService(loaded.config, { write: out.write });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {
-      void service.shutdown(signal).then(() => process.exit(0));
+      void service.shutdown(signal).then(() => exit(0));
     });
   }
 } catch (err) {
   fatal('could not start', err);
-  process.exit(1);
+  exit(1);
 }

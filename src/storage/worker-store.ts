@@ -6,7 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Message } from '../domain/message.ts';
 import type { MigrationReport } from './migrations.ts';
-import type { Hello, Op, Ops, Response, WorkerInit } from './protocol.ts';
+import { MAX_BATCH, type Hello, type Op, type Ops, type Response, type WorkerInit } from './protocol.ts';
 import type { Failed, InsertResult, NewMessage, Store } from './store.ts';
 
 export type WorkerStoreOptions = {
@@ -17,6 +17,8 @@ export type WorkerStoreOptions = {
 };
 
 const DEFAULT_BUSY_TIMEOUT_MS = 2_000;
+/** Batches handed to the writer at once: one committing while the next is on its way hides the hand-over. */
+const BATCHES_IN_FLIGHT = Number(process.env['XX_INFLIGHT'] ?? 2);
 /** A crashed worker is replaced on demand, at most this often. */
 const RESPAWN_INTERVAL_MS = 1_000;
 
@@ -133,14 +135,19 @@ export async function openWorkerStore(options: WorkerStoreOptions): Promise<{ st
   }
   const migration = opened.migration ?? { from: 0, to: 0, backfilled: 0 };
 
-  // Inserts made in one event-loop turn travel to the writer as one message.
+  // One batch at a time goes to the writer: inserts that arrive while it commits wait in the
+  // outbox and travel together as the next batch (one message, one transaction, one fsync).
   let outbox: { message: NewMessage; resolve: (result: InsertResult) => void }[] = [];
+  const inFlight = new Set<Promise<void>>();
   function send(): void {
-    const batch = outbox;
-    outbox = [];
-    void writer.call('insert', batch.map((b) => b.message)).then((result) => {
+    if (inFlight.size >= BATCHES_IN_FLIGHT || outbox.length === 0) return;
+    const batch = outbox.splice(0, MAX_BATCH);
+    const sent = writer.call('insert', batch.map((b) => b.message)).then((result) => {
+      inFlight.delete(sent);
       batch.forEach((b, i) => b.resolve(result.ok ? (result.value[i] ?? { ok: false, error: new Error('no answer') }) : result));
+      send();
     });
+    inFlight.add(sent);
   }
 
   let closing: Promise<void> | undefined;
@@ -148,7 +155,7 @@ export async function openWorkerStore(options: WorkerStoreOptions): Promise<{ st
     insert(message: Message) {
       if (closing !== undefined) return Promise.resolve({ ok: false, error: new Error('database is closed') });
       return new Promise((resolve) => {
-        if (outbox.length === 0) setImmediate(send);
+        if (outbox.length === 0) setImmediate(send); // the rest of this turn's inserts join it
         outbox.push({ message: { ...message, createdAt: options.now().toISOString() }, resolve });
       });
     },
@@ -165,7 +172,11 @@ export async function openWorkerStore(options: WorkerStoreOptions): Promise<{ st
     },
     close() {
       closing ??= (async () => {
-        if (outbox.length > 0) send(); // queued before close: committed, then answered
+        // Everything queued before close is committed and answered first.
+        while (outbox.length > 0 || inFlight.size > 0) {
+          send();
+          await Promise.all(inFlight);
+        }
         await Promise.all([writer.stop(), reader === writer ? Promise.resolve() : reader.stop()]);
       })();
       return closing;
