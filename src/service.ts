@@ -75,7 +75,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   if (store === undefined) {
     const opened = await openWorkerStore({ path: config.databasePath, now: () => clock.now(), ...(options.busyTimeoutMs !== undefined && { busyTimeoutMs: options.busyTimeoutMs }) });
     store = opened.store;
-    logger.info('database ready', { schema_from: opened.migration.from, schema_version: opened.migration.to, backfilled_rows: opened.migration.backfilled });
+    logger.info('database ready', { schema_from: opened.migration.from, schema_version: opened.migration.to, backfilled_rows: opened.migration.backfilled, recounted: opened.migration.recounted });
   }
   const app = createApp({ config, store, metrics, logger, clock, lifecycle });
 

@@ -76,6 +76,10 @@ export function openDatabase(options: DatabaseOptions): { db: Database; migratio
     `INSERT INTO messages (message_id, from_msisdn, to_msisdn, ts, text, created_at, ts_key, text_fold)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING`,
   );
+  const addSender = conn.prepare(
+    'INSERT INTO sender_counts (from_msisdn, n) VALUES (?, ?) ON CONFLICT (from_msisdn) DO UPDATE SET n = n + excluded.n RETURNING n',
+  );
+  const addTotals = conn.prepare('UPDATE message_totals SET total = total + ?, senders = senders + ? WHERE id = 1');
   const ping = conn.prepare('SELECT 1 FROM messages LIMIT 1');
   const totals = conn.prepare('SELECT total, senders FROM message_totals WHERE id = 1');
   const topSenders = conn.prepare('SELECT from_msisdn, n FROM sender_counts ORDER BY n DESC, from_msisdn ASC LIMIT 10');
@@ -87,6 +91,22 @@ export function openDatabase(options: DatabaseOptions): { db: Database; migratio
     if (found === undefined) statements.set(sql, (found = conn.prepare(sql)));
     return found;
   };
+
+  /** Inserts rows and adds the new ones to the /stats totals: one update per sender, not per row. */
+  function insertRows(rows: readonly SQLInputValue[][]): boolean[] {
+    const created = rows.map((row) => Number(insert.run(...row).changes) === 1);
+    const perSender = new Map<string, number>();
+    rows.forEach((row, i) => {
+      if (created[i] === true) perSender.set(String(row[1]), (perSender.get(String(row[1])) ?? 0) + 1);
+    });
+    let newSenders = 0;
+    for (const [from, n] of perSender) {
+      if (num(addSender.get(from, n), 'n') === n) newSenders += 1;
+    }
+    const added = created.filter(Boolean).length;
+    if (added > 0) addTotals.run(added, newSenders);
+    return created;
+  }
 
   /** Runs `write` in BEGIN IMMEDIATE … COMMIT; errors inside `write` come out wrapped in RowError. */
   function inTransaction<T>(write: () => T): T {
@@ -131,14 +151,14 @@ export function openDatabase(options: DatabaseOptions): { db: Database; migratio
       insertBatch(messages) {
         const rows = messages.map((m) => [m.messageId, m.from, m.to, m.ts, m.text, m.createdAt, m.tsKey, m.text === null ? null : foldText(m.text)]);
         try {
-          return inTransaction(() => rows.map((row) => Number(insert.run(...row).changes) === 1)).map((created) => ({ ok: true, created }));
+          return inTransaction(() => insertRows(rows)).map((created) => ({ ok: true, created }));
         } catch (error) {
           // A statement that fails for one row (an operator's trigger, a constraint) must not fail
           // the others: retry each alone. BEGIN or COMMIT failing (a lock, a full disk) fails all.
           if (!(error instanceof RowError) || rows.length === 1) return rows.map(() => ({ ok: false, error: unwrap(error) }));
           return rows.map((row) => {
             try {
-              return { ok: true, created: inTransaction(() => Number(insert.run(...row).changes) === 1) };
+              return { ok: true, created: inTransaction(() => insertRows([row]))[0] === true };
             } catch (err) {
               return { ok: false, error: unwrap(err) };
             }

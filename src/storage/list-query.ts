@@ -1,7 +1,8 @@
 // GET /messages as SQL. The text comes only from the fixed fragments below, chosen by which filters
-// are present; request values are bound as parameters, never spliced in. Every shape is served by an
-// index: (ts_key, message_id) for the order, (from_msisdn, ts_key, message_id) with a sender, and the
-// trigram index for `q` of three or more characters.
+// are present; request values are bound as parameters, never spliced in. The order is served by the
+// (ts_key, message_id) index, a sender by (from_msisdn, ts_key, message_id); `q` is a scan of
+// text_fold (a trigram index cost more at ingest than it saved here: see BENCHMARKS.md), run on
+// the reader thread so it never holds up a commit.
 import type { SQLInputValue } from 'node:sqlite';
 import { foldText } from '../domain/fold.ts';
 import type { ListFilter } from './store.ts';
@@ -13,14 +14,6 @@ export type ListQuery = {
   count: string | null;
   params: Record<string, SQLInputValue>;
 };
-
-/** Trigrams need three characters; shorter terms (and NUL, which ends a GLOB pattern) scan instead. */
-const TRIGRAM = 3;
-
-/** A GLOB pattern matching `text` literally anywhere: its wildcards and brackets are bracketed. */
-export function containsGlob(text: string): string {
-  return `*${text.replace(/[*?[]/g, (c) => `[${c}]`)}*`;
-}
 
 export function listQuery(filter: ListFilter): ListQuery {
   const where: string[] = [];
@@ -35,13 +28,8 @@ export function listQuery(filter: ListFilter): ListQuery {
   }
   if (filter.q !== null) {
     const q = foldText(filter.q);
-    // instr() is the exact test; the trigram index only narrows the rows it runs on.
     where.push('instr(text_fold, $q) > 0');
     params['$q'] = q;
-    if ([...q].length >= TRIGRAM && !q.includes('\0')) {
-      where.push('rowid IN (SELECT rowid FROM messages_fts WHERE messages_fts.text_fold GLOB $glob)');
-      params['$glob'] = containsGlob(q);
-    }
   }
   const clause = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '';
   // Deep pages skip index entries only; the table is read for the page's own rows.

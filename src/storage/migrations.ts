@@ -21,20 +21,13 @@ const MIGRATIONS: readonly string[] = [
    ALTER TABLE messages ADD COLUMN text_fold TEXT;
    CREATE INDEX IF NOT EXISTS messages_ts_key_idx ON messages (ts_key, message_id);
    CREATE INDEX IF NOT EXISTS messages_from_ts_key_idx ON messages (from_msisdn, ts_key, message_id);`,
-  // 3: what /stats and `q` need without reading the whole table. Triggers keep the aggregates and
-  //    the search index in the same transaction as every insert, delete or update, including ad-hoc
-  //    SQL and the earlier service's writes. The trigram index is on text_fold and external-content
-  //    (keyed by rowid, which VACUUM keeps in this SQLite; a test checks it), so text is stored once.
+  // 3: running totals for /stats, so it reads a few rows at any table size. The writer adds each
+  //    batch's counts in the batch's own transaction (database.ts); triggers cover what ad-hoc SQL
+  //    deletes or moves, and reconcile() repairs rows inserted behind the service's back.
   `CREATE TABLE message_totals (id INTEGER PRIMARY KEY CHECK (id = 1), total INTEGER NOT NULL, senders INTEGER NOT NULL);
+   INSERT INTO message_totals (id, total, senders) VALUES (1, 0, 0);
    CREATE TABLE sender_counts (from_msisdn TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
    CREATE INDEX sender_counts_top_idx ON sender_counts (n DESC, from_msisdn);
-   INSERT INTO sender_counts (from_msisdn, n) SELECT from_msisdn, COUNT(*) FROM messages GROUP BY from_msisdn;
-   INSERT INTO message_totals (id, total, senders) VALUES (1, (SELECT COUNT(*) FROM messages), (SELECT COUNT(*) FROM sender_counts));
-   CREATE TRIGGER messages_counts_ai AFTER INSERT ON messages BEGIN
-     INSERT INTO sender_counts (from_msisdn, n) VALUES (NEW.from_msisdn, 1) ON CONFLICT (from_msisdn) DO UPDATE SET n = n + 1;
-     UPDATE message_totals SET total = total + 1,
-       senders = senders + (SELECT n = 1 FROM sender_counts WHERE from_msisdn = NEW.from_msisdn) WHERE id = 1;
-   END;
    CREATE TRIGGER messages_counts_ad AFTER DELETE ON messages BEGIN
      UPDATE sender_counts SET n = n - 1 WHERE from_msisdn = OLD.from_msisdn;
      UPDATE message_totals SET total = total - 1,
@@ -47,18 +40,6 @@ const MIGRATIONS: readonly string[] = [
      DELETE FROM sender_counts WHERE from_msisdn = OLD.from_msisdn AND n = 0;
      INSERT INTO sender_counts (from_msisdn, n) VALUES (NEW.from_msisdn, 1) ON CONFLICT (from_msisdn) DO UPDATE SET n = n + 1;
      UPDATE message_totals SET senders = senders + (SELECT n = 1 FROM sender_counts WHERE from_msisdn = NEW.from_msisdn) WHERE id = 1;
-   END;
-   CREATE VIRTUAL TABLE messages_fts USING fts5(text_fold, content='messages', content_rowid='rowid', tokenize='trigram case_sensitive 1', detail=none);
-   INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
-   CREATE TRIGGER messages_fts_ai AFTER INSERT ON messages WHEN NEW.text_fold IS NOT NULL BEGIN
-     INSERT INTO messages_fts (rowid, text_fold) VALUES (NEW.rowid, NEW.text_fold);
-   END;
-   CREATE TRIGGER messages_fts_ad AFTER DELETE ON messages WHEN OLD.text_fold IS NOT NULL BEGIN
-     INSERT INTO messages_fts (messages_fts, rowid, text_fold) VALUES ('delete', OLD.rowid, OLD.text_fold);
-   END;
-   CREATE TRIGGER messages_fts_au AFTER UPDATE OF text_fold ON messages BEGIN
-     INSERT INTO messages_fts (messages_fts, rowid, text_fold) SELECT 'delete', OLD.rowid, OLD.text_fold WHERE OLD.text_fold IS NOT NULL;
-     INSERT INTO messages_fts (rowid, text_fold) SELECT NEW.rowid, NEW.text_fold WHERE NEW.text_fold IS NOT NULL;
    END;`,
 ];
 
@@ -92,7 +73,7 @@ function backfill(db: DatabaseSync): number {
   return rows.length;
 }
 
-export type MigrationReport = { from: number; to: number; backfilled: number };
+export type MigrationReport = { from: number; to: number; backfilled: number; recounted: boolean };
 
 export function migrate(db: DatabaseSync): MigrationReport {
   const read = (): number => Number(db.prepare('PRAGMA user_version').get()?.['user_version'] ?? 0);
@@ -106,5 +87,23 @@ export function migrate(db: DatabaseSync): MigrationReport {
       db.exec(`PRAGMA user_version = ${version}`);
     });
   }
-  return { from, to: SCHEMA_VERSION, backfilled: backfill(db) };
+  const backfilled = backfill(db);
+  return { from, to: SCHEMA_VERSION, backfilled, recounted: reconcile(db) };
+}
+
+/**
+ * Rebuilds the /stats totals when they disagree with the table: after the upgrade to version 3,
+ * and after rows were inserted by something else (the earlier service, ad-hoc SQL). One COUNT(*)
+ * at start-up; the rebuild only when needed. Returns whether it rebuilt.
+ */
+function reconcile(db: DatabaseSync): boolean {
+  const counted = Number(db.prepare('SELECT COUNT(*) AS n FROM messages').get()?.['n'] ?? 0);
+  const kept = Number(db.prepare('SELECT total FROM message_totals WHERE id = 1').get()?.['total'] ?? -1);
+  if (counted === kept) return false;
+  inTransaction(db, () => {
+    db.exec(`DELETE FROM sender_counts;
+             INSERT INTO sender_counts (from_msisdn, n) SELECT from_msisdn, COUNT(*) FROM messages GROUP BY from_msisdn;
+             UPDATE message_totals SET total = (SELECT COUNT(*) FROM messages), senders = (SELECT COUNT(*) FROM sender_counts) WHERE id = 1;`);
+  });
+  return true;
 }

@@ -18,7 +18,7 @@ export type WorkerStoreOptions = {
 
 const DEFAULT_BUSY_TIMEOUT_MS = 2_000;
 /** Batches handed to the writer at once: one committing while the next is on its way hides the hand-over. */
-const BATCHES_IN_FLIGHT = Number(process.env['XX_INFLIGHT'] ?? 2);
+const BATCHES_IN_FLIGHT = 2;
 /** A crashed worker is replaced on demand, at most this often. */
 const RESPAWN_INTERVAL_MS = 1_000;
 
@@ -133,7 +133,7 @@ export async function openWorkerStore(options: WorkerStoreOptions): Promise<{ st
       throw err;
     }
   }
-  const migration = opened.migration ?? { from: 0, to: 0, backfilled: 0 };
+  const migration = opened.migration ?? { from: 0, to: 0, backfilled: 0, recounted: false };
 
   // One batch at a time goes to the writer: inserts that arrive while it commits wait in the
   // outbox and travel together as the next batch (one message, one transaction, one fsync).
