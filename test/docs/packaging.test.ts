@@ -4,7 +4,6 @@
 // read (with a YAML-subset reader; see test/helpers/yaml-subset.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { routeTable, type AppDeps } from '../../src/app.ts';
@@ -207,37 +206,4 @@ test('Prometheus: rule files resolve next to the config, rules select the scrape
       }
     }
   }
-});
-
-/** `docker compose` (v2) or `docker-compose` (v1), whichever runs here; none on most CI machines. */
-function composeCommand(): string[] | undefined {
-  for (const cmd of [['docker', 'compose'], ['docker-compose']]) {
-    const probe = spawnSync(cmd[0] ?? '', [...cmd.slice(1), 'version'], { encoding: 'utf8', timeout: 10_000 });
-    if (probe.error === undefined && probe.status === 0) return cmd;
-  }
-  return undefined;
-}
-
-test('compose itself reads the file: it refuses to run without WEBHOOK_SECRET and says why', (t) => {
-  const cmd = composeCommand();
-  if (cmd === undefined) {
-    t.skip('neither docker compose nor docker-compose is installed (the file is still checked above)');
-    return;
-  }
-  const config = (env: Record<string, string>): { status: number | null; output: string } => {
-    const run = spawnSync(cmd[0] ?? '', [...cmd.slice(1), '-f', join(root, 'docker-compose.yml'), 'config'], {
-      cwd: root,
-      encoding: 'utf8',
-      timeout: 30_000,
-      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', ...env },
-    });
-    return { status: run.status, output: `${run.stdout}${run.stderr}` };
-  };
-  const missing = config({});
-  assert.notEqual(missing.status, 0);
-  assert.match(missing.output, /WEBHOOK_SECRET must be set/);
-  const ok = config({ WEBHOOK_SECRET: 'compose-check' });
-  assert.equal(ok.status, 0, ok.output);
-  assert.match(ok.output, /WEBHOOK_SECRET: compose-check/);
-  assert.match(ok.output, /LOG_LEVEL: INFO/);
 });
