@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
-# Build with the full Node 24 image; run only the compiled JavaScript on distroless Node 24 as a
-# non-root user. No shell or curl in the final image: the health check is a Node script.
+# Build with the full Node 24 image; run only the compiled JavaScript on distroless Node 24 as its
+# non-root user. The final image has no shell, no package manager, no curl and no node_modules:
+# its health check is a compiled Node script.
 
 FROM node:24-bookworm AS build
 WORKDIR /app
@@ -12,7 +13,10 @@ COPY src ./src
 RUN npm run build && mkdir -p /data
 
 FROM gcr.io/distroless/nodejs24-debian12:nonroot
+LABEL org.opencontainers.image.title="webhook-api" \
+      org.opencontainers.image.description="Signed webhook receiver on Node 24's standard library"
 WORKDIR /app
+COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/dist ./dist
 # The named volume mounted at /data takes this ownership, so the non-root user can write to it.
 COPY --from=build --chown=65532:65532 /data /data

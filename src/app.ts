@@ -5,12 +5,12 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { Config } from './config.ts';
 import { getStats, listMessages } from './messages/handlers.ts';
 import { live, ready, type Lifecycle } from './health/handlers.ts';
-import { failure, text, type Reply } from './http/reply.ts';
+import { failure, type Reply } from './http/reply.ts';
 import { pickRequestId } from './http/request-id.ts';
 import { send } from './http/respond.ts';
 import { createRouter, type Routes } from './http/router.ts';
 import type { Logger } from './log/logger.ts';
-import { CONTENT_TYPE as METRICS_CONTENT_TYPE } from './metrics/format.ts';
+import { scrapeMetrics } from './metrics/handler.ts';
 import { UNMATCHED_PATH, type ServiceMetrics } from './metrics/service-metrics.ts';
 import type { Store } from './storage/store.ts';
 import { handleWebhook } from './webhook/handler.ts';
@@ -42,14 +42,14 @@ function levelFor(status: number): 'info' | 'warn' | 'error' {
 
 /** The route table: path → method → handler. HEAD is served by GET (see router.ts). */
 export function routeTable(deps: AppDeps): Routes<Handler> {
-  const { config, store, metrics, lifecycle } = deps;
+  const { config, store, lifecycle } = deps;
   return {
     '/webhook': { POST: ({ req }) => handleWebhook(deps, req) },
     '/messages': { GET: ({ query }) => listMessages(deps, query) },
     '/stats': { GET: () => getStats(deps) },
     '/health/live': { GET: () => live() },
     '/health/ready': { GET: () => ready({ secretConfigured: config.webhookSecret !== null, store, lifecycle }) },
-    '/metrics': { GET: () => text(200, metrics.render(), METRICS_CONTENT_TYPE) },
+    '/metrics': { GET: () => scrapeMetrics(deps) },
   };
 }
 

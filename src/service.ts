@@ -101,6 +101,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     await store.close(); // e.g. EADDRINUSE: do not leave the database open behind a failed start
     throw err;
   }
+  metrics.start();
   const port = (server.address() as AddressInfo).port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   logger.info('listening', { host: config.host, port, max_body_bytes: config.maxBodyBytes, secret_configured: config.webhookSecret !== null });
@@ -117,6 +118,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       }, options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS);
       server.close(() => {
         clearTimeout(force);
+        metrics.stop();
         void openStore.close().then(() => {
           logger.info('stopped');
           resolve();

@@ -24,7 +24,7 @@ export function formatLabels(names: readonly string[], values: readonly string[]
   return `{${pairs.join(',')}}`;
 }
 
-export function header(name: string, help: string, type: 'counter' | 'histogram'): string[] {
+export function header(name: string, help: string, type: 'counter' | 'gauge' | 'histogram'): string[] {
   return [`# HELP ${name} ${escapeHelp(help)}`, `# TYPE ${name} ${type}`];
 }
 

@@ -1,6 +1,10 @@
-// The service's own metric definitions (names and labels kept from the earlier service).
+// The service's own metric definitions (names and labels kept from the earlier service), the
+// stored-messages gauge and the process metrics, rendered together as one scrape.
 import { createCounter, type Counter } from './counter.ts';
+import { createGauge, type Gauge } from './gauge.ts';
 import { createHistogram, type Histogram } from './histogram.ts';
+import { createProcessMetrics, type ProcessReaders } from './process-metrics.ts';
+import { systemProcessReaders } from './process-readers.ts';
 import { renderMetrics } from './registry.ts';
 
 export const WEBHOOK_RESULTS = [
@@ -24,10 +28,15 @@ export type ServiceMetrics = {
   httpRequests: Counter;
   webhookRequests: Counter;
   latency: Histogram;
+  /** Set from the store at scrape time (see handler.ts); cleared when the store does not answer. */
+  storedMessages: Gauge;
   render(): string;
+  /** Starts what samples between scrapes (the event-loop delay monitor); the service calls it. */
+  start(): void;
+  stop(): void;
 };
 
-export function createServiceMetrics(): ServiceMetrics {
+export function createServiceMetrics(processReaders: ProcessReaders = systemProcessReaders()): ServiceMetrics {
   const httpRequests = createCounter({
     name: 'http_requests_total',
     help: 'HTTP requests by route path and status code.',
@@ -44,6 +53,16 @@ export function createServiceMetrics(): ServiceMetrics {
     help: 'Time from request arrival to response written, in milliseconds.',
     buckets: LATENCY_BUCKETS_MS,
   });
-  const all = [httpRequests, webhookRequests, latency];
-  return { httpRequests, webhookRequests, latency, render: () => renderMetrics(all) };
+  const storedMessages = createGauge({ name: 'messages_stored', help: 'Messages in the database, counted at scrape time.' });
+  const processMetrics = createProcessMetrics(processReaders);
+  const all = [httpRequests, webhookRequests, latency, storedMessages, ...processMetrics.collectables];
+  return {
+    httpRequests,
+    webhookRequests,
+    latency,
+    storedMessages,
+    render: () => renderMetrics(all),
+    start: () => processMetrics.start(),
+    stop: () => processMetrics.stop(),
+  };
 }

@@ -1,69 +1,152 @@
-// No Docker engine runs here, so the image cannot be built in CI. This test does what its build
-// stage does with exactly the files the Dockerfile copies (and .dockerignore lets through), then
-// checks that what the final stage runs exists and works without node_modules.
+// No Docker engine runs here, so the image cannot be built in CI. This test does what the
+// Dockerfile does with plain files: its build stage with exactly the files it copies (and that
+// .dockerignore lets through), its final stage by replaying every `COPY --from=build` into an empty
+// root folder, then it runs that folder's CMD and HEALTHCHECK with only the node binary, as the
+// distroless image does (no node_modules, no npm, no shell).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, isAbsolute, join, relative } from 'node:path';
+import { sign } from '../../src/webhook/signature.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
-const ignored = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+const stages = dockerfile.split(/^(?=FROM )/m).filter((s) => s.startsWith('FROM '));
+const [buildStage = '', finalStage = ''] = stages;
+const WORKDIR = /^WORKDIR (\S+)$/m.exec(finalStage)?.[1] ?? '/';
+
+/** .dockerignore semantics, enough for this file: the last matching pattern wins, `!` re-includes, a folder's rule covers its contents. */
+function dockerIgnores(path: string): boolean {
+  const patterns = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  const prefixes = path.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/'));
+  let ignored = false;
+  for (const pattern of patterns) {
+    const negated = pattern.startsWith('!');
+    const glob = new RegExp(`^${pattern.slice(negated ? 1 : 0).replace(/^\/|\/$/g, '').replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`);
+    if (prefixes.some((p) => glob.test(p))) ignored = !negated;
+  }
+  return ignored;
+}
 
 /** Sources of the build stage's COPY lines (those without --from). */
 function buildContextSources(): string[] {
-  return [...dockerfile.matchAll(/^COPY (?!--from)(.+)$/gm)].flatMap((m) => (m[1] ?? '').trim().split(/\s+/).slice(0, -1));
+  return [...buildStage.matchAll(/^COPY (?!--from)(.+)$/gm)].flatMap((m) => (m[1] ?? '').trim().split(/\s+/).slice(0, -1));
 }
 
-test('every file the Dockerfile copies exists and is not excluded by .dockerignore', () => {
+/** The final stage's `COPY --from=build [--chown=…] SRC DEST` lines. */
+function finalCopies(): { src: string; dest: string; chown: string | undefined }[] {
+  return [...finalStage.matchAll(/^COPY --from=build (?:--chown=(\S+) )?(\S+) (\S+)$/gm)].map((m) => ({ chown: m[1], src: m[2] ?? '', dest: m[3] ?? '' }));
+}
+
+const ENV = Object.fromEntries([...(/^ENV ((?:.*\\\n)*.*)$/m.exec(finalStage)?.[1] ?? '').matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1] ?? '', m[2] ?? '']));
+
+test('every file the build stage copies exists and reaches the build context; nothing else does', () => {
   const sources = buildContextSources();
-  assert.deepEqual(sources.sort(), ['package-lock.json', 'package.json', 'scripts', 'src', 'tsconfig.build.json', 'tsconfig.json']);
+  assert.deepEqual([...sources].sort(), ['package-lock.json', 'package.json', 'scripts', 'src', 'tsconfig.build.json', 'tsconfig.json']);
   for (const source of sources) {
     assert.ok(existsSync(join(root, source)), `${source} exists`);
-    assert.ok(!ignored.includes(source), `${source} is not in .dockerignore`);
+    assert.ok(!dockerIgnores(source), `${source} is not excluded by .dockerignore`);
+    if (statSync(join(root, source)).isDirectory()) {
+      for (const file of readdirSync(join(root, source), { recursive: true, encoding: 'utf8' })) {
+        assert.ok(!dockerIgnores(`${source}/${file}`), `${source}/${file} reaches the builder`);
+      }
+    }
+  }
+  for (const local of ['.env', 'data/app.db', 'app.db-wal', 'node_modules/typescript/package.json', 'dist/main.js', '.git/HEAD', 'test/unit/x.test.ts', 'k8s/deployment.yaml', 'README.md']) {
+    assert.ok(dockerIgnores(local), `${local} stays out of the build context`);
   }
 });
 
-test('the build stage builds from those files alone, and the final stage runs dist/ with its health check', { timeout: 60_000 }, async (t) => {
+test('the final stage holds only package.json, the compiled JavaScript and an empty /data owned by the image user', () => {
+  const copies = finalCopies();
+  assert.deepEqual(copies.map((c) => c.src).sort(), ['/app/dist', '/app/package.json', '/data']);
+  const user = /^USER (\d+):(\d+)$/m.exec(finalStage);
+  assert.ok(user, 'a numeric USER');
+  assert.equal(user[1], '65532', 'the distroless nonroot uid');
+  assert.equal(copies.find((c) => c.src === '/data')?.chown, `${user[1]}:${user[2]}`, '/data belongs to that user');
+  assert.match(buildStage, /mkdir -p \/data/);
+  assert.match(finalStage, /^VOLUME \["\/data"\]$/m);
+  assert.doesNotMatch(finalStage, /^RUN /m, 'no RUN: the distroless image has no shell');
+});
+
+test('the final stage, replayed from the build, serves and its health check tells ready from down', { timeout: 90_000 }, async (t) => {
   const work = mkdtempSync(join(tmpdir(), 'docker-stage-'));
   t.after(() => rmSync(work, { recursive: true, force: true }));
-  const app = join(work, 'app');
+
+  // Build stage: WORKDIR /app with exactly the copied files; node_modules stands in for `npm ci`.
+  const buildRoot = join(work, 'build');
+  const app = join(buildRoot, 'app');
   for (const source of buildContextSources()) cpSync(join(root, source), join(app, source), { recursive: true });
-  symlinkSync(join(root, 'node_modules'), join(app, 'node_modules')); // stands in for `npm ci`
+  symlinkSync(join(root, 'node_modules'), join(app, 'node_modules'));
   const build = spawnSync('npm', ['run', 'build'], { cwd: app, encoding: 'utf8' });
   assert.equal(build.status, 0, build.stderr);
+  mkdirSync(join(buildRoot, 'data'));
 
-  // Final stage: only dist/, no package.json above it, no node_modules.
-  const final = join(work, 'final');
-  cpSync(join(app, 'dist'), join(final, 'dist'), { recursive: true });
-  const cmd = /^CMD \["\/app\/(dist\/[^"]+)"\]$/m.exec(dockerfile)?.[1];
-  const check = /CMD \["\/nodejs\/bin\/node", "\/app\/(dist\/[^"]+)"\]/.exec(dockerfile)?.[1];
-  assert.equal(cmd, 'dist/main.js');
-  assert.equal(check, 'dist/healthcheck.js');
+  // Final stage: an empty root, then each COPY --from=build.
+  const image = join(work, 'image');
+  const inImage = (path: string): string => join(image, isAbsolute(path) ? path : join(WORKDIR, path));
+  for (const { src, dest } of finalCopies()) {
+    mkdirSync(dirname(inImage(dest)), { recursive: true });
+    cpSync(join(buildRoot, src), inImage(dest), { recursive: true });
+  }
+  const files = readdirSync(image, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => relative(image, join(e.parentPath, e.name)));
+  assert.ok(files.length > 10);
+  for (const file of files) assert.match(file, /^app\/(package\.json|dist\/.+\.(js|json))$/, `${file} belongs in the image`);
+  assert.deepEqual(readdirSync(join(image, 'data')), [], '/data starts empty');
 
-  const env = { PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', PORT: '0', DATABASE_URL: `sqlite:///${join(work, 'data', 'app.db')}`, WEBHOOK_SECRET: 'docker-secret' };
-  const service = spawn(process.execPath, [cmd], { cwd: final, env, stdio: ['ignore', 'pipe', 'inherit'] });
-  t.after(() => service.kill('SIGKILL'));
+  const cmd = /^CMD \["([^"]+)"\]$/m.exec(finalStage)?.[1];
+  const check = /^ {2}CMD \["\/nodejs\/bin\/node", "([^"]+)"\]$/m.exec(finalStage)?.[1];
+  assert.equal(cmd, '/app/dist/main.js');
+  assert.equal(check, '/app/dist/healthcheck.js');
+  assert.ok(existsSync(inImage(cmd)) && existsSync(inImage(check)));
+
+  // The image's own environment, with the port picked by the OS and /data inside the replayed root.
+  assert.equal(ENV['DATABASE_URL'], 'sqlite:////data/app.db');
+  const env = {
+    ...ENV,
+    DATABASE_URL: `sqlite:///${join(image, 'data', 'app.db')}`,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    WEBHOOK_SECRET: 'docker-secret',
+  };
+  const service = spawn(process.execPath, [inImage(cmd)], { cwd: inImage('.'), env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  service.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+  service.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
   const exited = new Promise<number | null>((resolve) => service.once('exit', (code) => resolve(code)));
+  t.after(() => {
+    if (service.exitCode === null && service.signalCode === null) service.kill('SIGKILL');
+  });
   const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    service.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString('utf8');
+    service.stdout.on('data', () => {
       const found = /"msg":"listening"[^\n]*"port":(\d+)/.exec(out);
       if (found) resolve(Number(found[1]));
     });
-    service.once('exit', (code) => reject(new Error(`exited with ${code}: ${out}`)));
+    service.once('exit', (code) => reject(new Error(`exited with ${code}: ${out}${err}`)));
   });
+  const base = `http://127.0.0.1:${port}`;
+
+  const ready = await fetch(`${base}/health/ready`);
+  assert.equal(ready.status, 200);
+  assert.deepEqual(await ready.json(), { status: 'ready' });
+  const body = JSON.stringify({ message_id: 'img-1', from: '+14155550100', to: '+919876543210', ts: '2025-01-15T10:00:00Z' });
+  const posted = await fetch(`${base}/webhook`, { method: 'POST', body, headers: { 'X-Signature': sign('docker-secret', body) } });
+  assert.equal(posted.status, 200);
+  await posted.body?.cancel();
+  assert.match(await (await fetch(`${base}/metrics`)).text(), /^messages_stored 1$/m);
+  assert.ok(existsSync(join(image, 'data', 'app.db')), 'the database is written under /data');
 
   const probe = (probePort: number): Promise<number | null> =>
     new Promise((resolve) => {
-      const child = spawn(process.execPath, [check], { cwd: final, env: { ...env, PORT: String(probePort) }, stdio: 'ignore' });
+      const child = spawn(process.execPath, [inImage(check)], { cwd: inImage('.'), env: { ...env, PORT: String(probePort) }, stdio: 'ignore' });
       child.once('exit', (code) => resolve(code));
     });
   assert.equal(await probe(port), 0, 'healthy while ready');
   service.kill('SIGTERM');
-  assert.equal(await exited, 0);
-  assert.equal(await probe(port), 1, 'unhealthy when nothing answers');
+  assert.equal(await exited, 0, `${out}${err}`);
+  assert.equal(err, '', 'nothing on stderr');
+  assert.notEqual(await probe(port), 0, 'unhealthy when nothing answers');
 });

@@ -1,40 +1,209 @@
-// The compose file and Makefile are what SPEC.md "Packaging" asks for (no Docker engine runs here,
-// so their text is checked).
+// The Dockerfile, compose file, Makefile, Kubernetes manifests and Prometheus files agree with each
+// other and with the code: one port, one data path, one service name, real routes for the probes,
+// files that the build really produces. No Docker engine or cluster runs here, so their text is
+// read (with a YAML-subset reader; see test/helpers/yaml-subset.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { routeTable, type AppDeps } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createServiceMetrics } from '../../src/metrics/service-metrics.ts';
+import { SHUTDOWN_GRACE_MS } from '../../src/service.ts';
+import { at, parseYaml, parseYamlDocuments, type Yaml } from '../helpers/yaml-subset.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const read = (name: string): string => readFileSync(join(root, name), 'utf8');
 
-test('docker-compose.yml: service api on 8000:8000, a named volume at /data, env from the environment', () => {
-  const compose = read('docker-compose.yml');
-  assert.match(compose, /^services:\n {2}api:\n/m);
-  assert.match(compose, /^ {6}- "8000:8000"$/m);
-  assert.match(compose, /^ {6}DATABASE_URL: sqlite:\/\/\/\/data\/app\.db$/m);
-  assert.match(compose, /^ {6}WEBHOOK_SECRET: \$\{WEBHOOK_SECRET/m);
-  assert.match(compose, /^ {6}LOG_LEVEL: \$\{LOG_LEVEL/m);
-  const volume = /^ {6}- (\w+):\/data$/m.exec(compose)?.[1];
-  assert.ok(volume, 'a volume mounted at /data');
-  assert.match(compose, new RegExp(`^volumes:\\n {2}${volume}:`, 'm'), 'the volume is a named volume');
+const dockerfile = read('Dockerfile');
+const finalStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+const dockerEnv = Object.fromEntries([...(/^ENV ((?:.*\\\n)*.*)$/m.exec(finalStage)?.[1] ?? '').matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1] ?? '', m[2] ?? '']));
+const exposed = Number(/^EXPOSE (\d+)$/m.exec(finalStage)?.[1]);
+const dockerHealthcheck = JSON.parse(/^HEALTHCHECK [^\n]*\\\n\s+CMD (\[.*\])$/m.exec(finalStage)?.[1] ?? 'null') as string[] | null;
+const dockerCmd = JSON.parse(/^CMD (\[.*\])$/m.exec(finalStage)?.[1] ?? 'null') as string[] | null;
+const dockerUid = Number(/^USER (\d+):\d+$/m.exec(finalStage)?.[1]);
+
+const compose = parseYaml(read('docker-compose.yml'));
+const api = at(compose, 'services', 'api');
+const k8s = Object.fromEntries(
+  ['deployment.yaml', 'service.yaml', 'pvc.yaml', 'examples/secret.yaml'].map((f) => [String(at(parseYaml(read(`k8s/${f}`)), 'kind')), parseYaml(read(`k8s/${f}`))]),
+);
+const deployment = k8s['Deployment'] ?? null;
+const pod = at(deployment, 'spec', 'template', 'spec');
+const container = at(pod, 'containers', 0);
+
+const defaults = loadConfig({});
+assert.ok(defaults.ok);
+const routes = routeTable({} as AppDeps);
+const isGetRoute = (path: Yaml): boolean => typeof path === 'string' && routes[path]?.['GET'] !== undefined;
+const list = (value: Yaml): Yaml[] => (Array.isArray(value) ? value : assert.fail(`expected a list, got ${JSON.stringify(value)}`));
+const seconds = (duration: Yaml): number => {
+  const m = /^(\d+)s$/.exec(String(duration));
+  return m ? Number(m[1]) : assert.fail(`not a duration in seconds: ${String(duration)}`);
+};
+const drainSeconds = SHUTDOWN_GRACE_MS / 1000;
+
+/** dist/X.js → src/X.ts, as tsconfig.build.json maps them. */
+function sourceOf(imagePath: string): string {
+  const build = JSON.parse(read('tsconfig.build.json')) as { compilerOptions: { rootDir: string; outDir: string } };
+  const m = new RegExp(`^/app/${build.compilerOptions.outDir}/(.+)\\.js$`).exec(imagePath);
+  assert.ok(m, `${imagePath} is in the build output`);
+  return join(build.compilerOptions.rootDir, `${m[1]}.ts`);
+}
+
+test('one port everywhere: config default, Dockerfile, compose, Kubernetes, Prometheus', () => {
+  assert.ok(defaults.ok);
+  const port = defaults.config.port;
+  assert.equal(port, 8000);
+  assert.equal(exposed, port);
+  assert.equal(Number(dockerEnv['PORT']), port);
+  assert.deepEqual(at(api, 'ports'), [`${port}:${port}`]);
+  const ports = list(at(container, 'ports'));
+  assert.equal(ports.length, 1);
+  assert.equal(at(ports[0] ?? null, 'containerPort'), port);
+  const portName = at(ports[0] ?? null, 'name');
+  const env = Object.fromEntries(list(at(container, 'env')).map((e) => [String(at(e, 'name')), e]));
+  assert.equal(at(env['PORT'] ?? null, 'value'), String(port));
+  for (const probe of ['livenessProbe', 'readinessProbe']) assert.equal(at(container, probe, 'httpGet', 'port'), portName);
+  assert.equal(at(k8s['Service'] ?? null, 'spec', 'ports', 0, 'targetPort'), portName);
+  assert.equal(at(k8s['Service'] ?? null, 'spec', 'ports', 0, 'port'), port);
+  const annotations = at(deployment, 'spec', 'template', 'metadata', 'annotations');
+  assert.equal(at(annotations, 'prometheus.io/scrape'), 'true');
+  assert.equal(at(annotations, 'prometheus.io/port'), String(port));
+  const target = String(at(parseYaml(read('deploy/prometheus/prometheus.yml')), 'scrape_configs', 0, 'static_configs', 0, 'targets', 0));
+  assert.equal(target, `api:${port}`, 'Prometheus scrapes the compose service on the service port');
 });
 
-test('Makefile: up, down, logs and test run what SPEC.md names', () => {
+test('one data path: /data volume, DATABASE_URL=sqlite:////data/app.db, writable by the image user', () => {
+  const url = 'sqlite:////data/app.db';
+  const parsed = loadConfig({ DATABASE_URL: url });
+  assert.ok(parsed.ok);
+  const dataDir = dirname(parsed.config.databasePath);
+  assert.equal(dataDir, '/data');
+  assert.equal(dockerEnv['DATABASE_URL'], url);
+  assert.match(finalStage, new RegExp(`^VOLUME \\["${dataDir}"\\]$`, 'm'));
+  assert.match(finalStage, new RegExp(`^COPY --from=build --chown=${dockerUid}:${dockerUid} ${dataDir} ${dataDir}$`, 'm'));
+
+  assert.equal(at(api, 'environment', 'DATABASE_URL'), url);
+  const [volume, mount] = String(list(at(api, 'volumes'))[0]).split(':');
+  assert.equal(mount, dataDir);
+  assert.ok(volume !== undefined && Object.hasOwn(at(compose, 'volumes') as object, volume), `${volume} is a named volume`);
+
+  const env = Object.fromEntries(list(at(container, 'env')).map((e) => [String(at(e, 'name')), e]));
+  assert.equal(at(env['DATABASE_URL'] ?? null, 'value'), url);
+  const mounts = list(at(container, 'volumeMounts'));
+  const dataMount = mounts.find((m) => at(m, 'mountPath') === dataDir);
+  assert.ok(dataMount, `a volume mounted at ${dataDir}`);
+  const volumes = list(at(pod, 'volumes'));
+  const claim = at(volumes.find((v) => at(v, 'name') === at(dataMount, 'name')) ?? null, 'persistentVolumeClaim', 'claimName');
+  assert.equal(claim, at(k8s['PersistentVolumeClaim'] ?? null, 'metadata', 'name'));
+  assert.equal(at(pod, 'securityContext', 'fsGroup'), dockerUid, 'the claim is writable by the image user');
+});
+
+test('docker-compose.yml: service api, secret required, log level defaulted, health check, restarts, read-only, grace period over the drain', () => {
+  assert.deepEqual(Object.keys(at(compose, 'services') as object), ['api']);
+  assert.equal(at(api, 'build'), '.');
+  assert.equal(at(api, 'environment', 'WEBHOOK_SECRET'), '${WEBHOOK_SECRET:?WEBHOOK_SECRET must be set}');
+  assert.equal(at(api, 'environment', 'LOG_LEVEL'), '${LOG_LEVEL:-INFO}');
+  assert.deepEqual(at(api, 'healthcheck', 'test'), ['CMD', ...(dockerHealthcheck ?? [])], 'the same check as the image');
+  assert.equal(at(api, 'restart'), 'unless-stopped');
+  assert.equal(at(api, 'read_only'), true);
+  assert.ok(seconds(at(api, 'stop_grace_period')) > drainSeconds, `stop_grace_period over ${drainSeconds} s`);
+  assert.equal(at(api, 'image'), at(container, 'image'), 'compose and Kubernetes run the same image');
+});
+
+test('Dockerfile: its CMD and HEALTHCHECK run compiled files of this repository with node, no shell', () => {
+  assert.match(dockerfile, /^FROM node:24[^\s]* AS build$/m);
+  assert.match(finalStage, /^FROM gcr\.io\/distroless\/nodejs24-debian12:nonroot$/m);
+  assert.equal(dockerUid, 65532);
+  assert.ok(dockerCmd && dockerCmd.length === 1, 'CMD is one file for the image entrypoint (node)');
+  const entry = dockerCmd[0] ?? '';
+  assert.equal(sourceOf(entry), join('src', 'main.ts'));
+  assert.ok(existsSync(join(root, sourceOf(entry))));
+  assert.ok(dockerHealthcheck, 'HEALTHCHECK in exec form');
+  assert.equal(dockerHealthcheck[0], '/nodejs/bin/node');
+  assert.ok(existsSync(join(root, sourceOf(dockerHealthcheck[1] ?? ''))), 'the health-check script is built from src/');
+  assert.equal(dockerHealthcheck.length, 2);
+  assert.doesNotMatch(finalStage, /curl|wget|\/bin\/sh|CMD-SHELL/);
+});
+
+test('Makefile: up, down, logs and test run what SPEC.md names; build, run and help exist', () => {
   const makefile = read('Makefile');
   const recipe = (target: string): string | undefined => new RegExp(`^${target}:.*\\n\\t(.+)$`, 'm').exec(makefile)?.[1];
   assert.equal(recipe('up'), 'docker compose up -d --build');
   assert.equal(recipe('down'), 'docker compose down -v');
-  assert.equal(recipe('logs'), 'docker compose logs -f api');
-  assert.match(recipe('test') ?? '', /npm test$/);
+  assert.equal(recipe('logs'), `docker compose logs -f ${Object.keys(at(compose, 'services') as object)[0]}`);
+  assert.match(recipe('test') ?? '', /^npm ci\b.*&& npm test$/);
+  assert.equal(recipe('build'), 'npm run build');
+  assert.equal(recipe('run'), 'npm start');
+  assert.ok(recipe('help'));
+  assert.match(makefile, /^\.PHONY: .*\bhelp\b/m);
+  assert.ok(makefile.indexOf('\nhelp:') < makefile.indexOf('\nup:'), 'help is the default target');
 });
 
-test('Dockerfile: multi-stage, Node 24 to build, distroless Node 24 to run as non-root, no curl or shell health check', () => {
-  const dockerfile = read('Dockerfile');
-  assert.match(dockerfile, /^FROM node:24[^\s]* AS build$/m);
-  assert.match(dockerfile, /^FROM gcr\.io\/distroless\/nodejs24-debian12[^\s]*$/m);
-  assert.match(dockerfile, /^USER 65532:65532$/m);
-  assert.match(dockerfile, /^COPY --from=build \/app\/dist \.\/dist$/m);
-  const healthcheck = dockerfile.slice(dockerfile.indexOf('HEALTHCHECK'));
-  assert.doesNotMatch(healthcheck.split('\n').slice(0, 2).join('\n'), /curl|wget|\/bin\/sh|CMD-SHELL/);
+test('Kubernetes: one replica recreated, probes on real routes, locked down, bounded, scraped, graceful', () => {
+  assert.equal(at(deployment, 'spec', 'replicas'), 1);
+  assert.equal(at(deployment, 'spec', 'strategy', 'type'), 'Recreate');
+  assert.equal(at(container, 'livenessProbe', 'httpGet', 'path'), '/health/live');
+  assert.equal(at(container, 'readinessProbe', 'httpGet', 'path'), '/health/ready');
+  for (const probe of ['livenessProbe', 'readinessProbe']) assert.ok(isGetRoute(at(container, probe, 'httpGet', 'path')), `${probe} asks a GET route`);
+  assert.ok(isGetRoute(at(deployment, 'spec', 'template', 'metadata', 'annotations', 'prometheus.io/path')));
+
+  assert.equal(at(pod, 'securityContext', 'runAsNonRoot'), true);
+  assert.equal(at(pod, 'securityContext', 'runAsUser'), dockerUid);
+  assert.equal(at(pod, 'securityContext', 'seccompProfile', 'type'), 'RuntimeDefault');
+  assert.equal(at(container, 'securityContext', 'readOnlyRootFilesystem'), true);
+  assert.equal(at(container, 'securityContext', 'allowPrivilegeEscalation'), false);
+  assert.deepEqual(at(container, 'securityContext', 'capabilities', 'drop'), ['ALL']);
+  for (const kind of ['requests', 'limits']) for (const resource of ['cpu', 'memory']) assert.ok(at(container, 'resources', kind, resource));
+  assert.ok(Number(at(pod, 'terminationGracePeriodSeconds')) > drainSeconds);
+
+  const selector = at(deployment, 'spec', 'selector', 'matchLabels');
+  assert.deepEqual(at(k8s['Service'] ?? null, 'spec', 'selector'), selector);
+  assert.deepEqual(at(deployment, 'spec', 'template', 'metadata', 'labels'), selector);
+  assert.deepEqual(at(k8s['PersistentVolumeClaim'] ?? null, 'spec', 'accessModes'), ['ReadWriteOnce']);
+});
+
+test('Kubernetes: every env var is one the config reads; the secret comes from the example Secret, which holds only a placeholder', () => {
+  const names = new Set<string>();
+  loadConfig(new Proxy({}, { get: (_t, key) => (typeof key === 'string' && names.add(key), undefined) }));
+  const env = list(at(container, 'env'));
+  for (const e of env) assert.ok(names.has(String(at(e, 'name'))), `${String(at(e, 'name'))} is read by the config`);
+  const secretRef = at(env.find((e) => at(e, 'name') === 'WEBHOOK_SECRET') ?? null, 'valueFrom', 'secretKeyRef');
+  const secret = k8s['Secret'] ?? null;
+  assert.equal(at(secret, 'metadata', 'name'), at(secretRef, 'name'));
+  const value = at(secret, 'stringData', String(at(secretRef, 'key')));
+  assert.match(String(value), /^REPLACE-/, 'a placeholder, never a real secret');
+  assert.equal(parseYamlDocuments(read('k8s/examples/secret.yaml')).length, 1);
+  assert.ok(!existsSync(join(root, 'k8s', 'secret.yaml')), 'no Secret in k8s/ itself, so kubectl apply -f k8s/ cannot overwrite the real one');
+});
+
+test('Prometheus: rule files resolve next to the config, rules select the scrape job and only metrics the service exports', () => {
+  const config = parseYaml(read('deploy/prometheus/prometheus.yml'));
+  const job = at(config, 'scrape_configs', 0, 'job_name');
+  assert.equal(at(config, 'scrape_configs', 0, 'metrics_path'), '/metrics');
+  assert.ok(isGetRoute('/metrics'));
+  const exported = new Set([...createServiceMetrics().render().matchAll(/^# TYPE (\S+) (\S+)$/gm)].flatMap((m) => (m[2] === 'histogram' ? [`${m[1]}_bucket`, `${m[1]}_sum`, `${m[1]}_count`] : [m[1] ?? ''])));
+  exported.add('up');
+  const ruleFiles = list(at(config, 'rule_files')).map(String);
+  assert.ok(ruleFiles.length > 0);
+  for (const file of ruleFiles) {
+    const path = join(root, 'deploy', 'prometheus', file);
+    assert.ok(existsSync(path), `${file} is next to prometheus.yml`);
+    for (const group of list(at(parseYaml(readFileSync(path, 'utf8')), 'groups'))) {
+      for (const rule of list(at(group, 'rules'))) {
+        const name = String(at(rule, 'alert'));
+        const expr = String(at(rule, 'expr'));
+        assert.ok(String(at(rule, 'annotations', 'summary')).length > 10, `${name} has a summary`);
+        assert.ok(String(at(rule, 'annotations', 'description')).length > 30, `${name} has a description`);
+        assert.match(String(at(rule, 'labels', 'severity')), /^(critical|warning)$/);
+        const selectors = [...expr.matchAll(/([a-z_:][a-z0-9_:]*)\{([^}]*)\}/g)];
+        assert.ok(selectors.length > 0, `${name} selects series`);
+        for (const [, metric, labels] of selectors) {
+          assert.ok(exported.has(metric ?? ''), `${name}: ${metric} is exported by the service`);
+          assert.match(labels ?? '', new RegExp(`job="${String(job)}"`), `${name}: ${metric} selects job="${String(job)}"`);
+        }
+      }
+    }
+  }
 });

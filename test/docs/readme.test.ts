@@ -30,7 +30,11 @@ test('every environment variable the config reads is in the README table', () =>
 
 test('every metric family and webhook result is documented', () => {
   const families = [...createServiceMetrics().render().matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1], m[2]]);
-  assert.equal(families.length, 3);
+  const names = families.map(([name]) => name);
+  for (const required of ['http_requests_total', 'webhook_requests_total', 'request_latency_ms', 'messages_stored', 'process_start_time_seconds', 'process_resident_memory_bytes', 'process_cpu_seconds_total', 'nodejs_eventloop_lag_seconds']) {
+    assert.ok(names.includes(required), `${required} is exported`);
+  }
+  assert.equal(families.length, 12);
   for (const [name, type] of families) assert.ok(readme.includes(`| \`${name}\` | ${type} |`), `${name} (${type}) missing`);
   for (const result of WEBHOOK_RESULTS) assert.ok(readme.includes(`\`${result}\``), `result ${result} missing`);
 });
@@ -51,4 +55,22 @@ test('the two commands of the quick start are the ones CI and npm run', () => {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string>; dependencies?: unknown };
   assert.equal(pkg.dependencies, undefined, 'no runtime dependencies');
   assert.ok(pkg.scripts['start'] && pkg.scripts['test'] && pkg.scripts['build'] && pkg.scripts['typecheck'] && pkg.scripts['dev']);
+});
+
+test('Deployment and Observability sections: every alert rule, the deployment files and the Makefile targets are documented', () => {
+  for (const section of ['## Deployment', '### Docker', '### Docker Compose', '### Kubernetes', '### Prometheus', '## Observability', '### Metrics', '### Alerts', '### Example PromQL']) {
+    assert.match(readme, new RegExp(`^${section}$`, 'm'), `section ${section}`);
+  }
+  const rules = readFileSync(join(root, 'deploy', 'prometheus', 'webhook-api.rules.yml'), 'utf8');
+  const alerts = [...rules.matchAll(/^\s+- alert: (\S+)$/gm)].map((m) => m[1] ?? '');
+  assert.ok(alerts.length >= 4);
+  for (const alert of alerts) assert.match(readme, new RegExp(`^\\| \`${alert}\` \\| (critical|warning) \\|`, 'm'), `alert ${alert} missing`);
+  for (const file of ['k8s/deployment.yaml', 'k8s/service.yaml', 'k8s/pvc.yaml', 'k8s/examples/secret.yaml', 'deploy/prometheus/prometheus.yml', 'deploy/prometheus/webhook-api.rules.yml']) {
+    const name = file.split('/').pop() ?? file;
+    assert.ok(readme.includes(name), `${file} missing`);
+  }
+  const makefile = readFileSync(join(root, 'Makefile'), 'utf8');
+  for (const target of [...makefile.matchAll(/^([a-z]+):.*## /gm)].map((m) => m[1] ?? '')) {
+    assert.ok(readme.includes(`make ${target}`), `make ${target} missing`);
+  }
 });

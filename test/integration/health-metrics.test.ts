@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { metricValue as sample, scrape } from '../helpers/metrics.ts';
 import { bodyOf, freshService as fresh, message, SECRET } from '../helpers/service.ts';
 import { failingStore } from '../helpers/stores.ts';
+import { haveTool } from '../helpers/tools.ts';
 
 async function drain(res: Promise<Response>): Promise<number> {
   const r = await res;
@@ -168,11 +169,7 @@ test('http_requests_total{path="/messages",status="200"} increments; unknown pat
 });
 
 test('promtool check metrics accepts a real scrape after traffic', async (t) => {
-  const probe = spawnSync('promtool', ['--version'], { encoding: 'utf8' });
-  if (probe.error !== undefined) {
-    t.skip('promtool is not installed');
-    return;
-  }
+  if (!haveTool(t, 'promtool')) return;
   const svc = await fresh(t);
   const m = message();
   assert.equal(await drain(svc.deliver(m)), 200);
@@ -183,6 +180,10 @@ test('promtool check metrics accepts a real scrape after traffic', async (t) => 
   assert.equal(await drain(svc.get('/nowhere')), 404);
   assert.equal(await drain(svc.get('/stats', { method: 'POST' })), 405);
   const text = await scrape(svc);
+  assert.equal(sample(text, 'messages_stored'), 1);
+  for (const family of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_start_time_seconds', 'nodejs_eventloop_lag_seconds']) {
+    assert.ok((sample(text, family) ?? -1) >= 0, family);
+  }
   const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 10_000 });
   assert.equal(check.error, undefined);
   const output = `${check.stdout}${check.stderr}`.trim();
@@ -192,4 +193,31 @@ test('promtool check metrics accepts a real scrape after traffic', async (t) => 
   const tolerated = 'request_latency_ms metric names should not contain abbreviated units';
   if (check.status === 3) assert.equal(output, tolerated);
   else assert.equal(check.status, 0, output);
+});
+
+test('messages_stored counts the stored rows at each scrape; without a database it is left out and the scrape still works', async (t) => {
+  const svc = await fresh(t);
+  assert.equal(sample(await scrape(svc), 'messages_stored'), 0);
+  const m = message();
+  assert.equal(await drain(svc.deliver(m)), 200);
+  assert.equal(await drain(svc.deliver(m)), 200);
+  assert.equal(await drain(svc.deliver(message())), 200);
+  assert.equal(sample(await scrape(svc), 'messages_stored'), 2);
+
+  const broken = await fresh(t, { store: failingStore({ message: 'disk I/O error' }) });
+  const text = await scrape(broken);
+  assert.equal(sample(text, 'messages_stored'), undefined);
+  assert.match(text, /^# TYPE messages_stored gauge$/m);
+  assert.equal(sample(text, 'webhook_requests_total{result="created"}'), 0);
+});
+
+test('process metrics describe this process', async (t) => {
+  const svc = await fresh(t);
+  const text = await scrape(svc);
+  const start = sample(text, 'process_start_time_seconds') ?? 0;
+  assert.ok(start > Date.now() / 1000 - 3600 && start <= Date.now() / 1000, `start ${start}`);
+  assert.ok((sample(text, 'process_resident_memory_bytes') ?? 0) > 10 * 1024 * 1024);
+  const cpu = sample(text, 'process_cpu_seconds_total') ?? 0;
+  assert.ok(cpu > 0);
+  assert.ok((sample(await scrape(svc), 'process_cpu_seconds_total') ?? 0) >= cpu, 'CPU time only goes up');
 });

@@ -6,6 +6,7 @@ import { createHistogram } from '../../src/metrics/histogram.ts';
 import { renderMetrics } from '../../src/metrics/registry.ts';
 import { CONTENT_TYPE, escapeLabelValue, formatValue } from '../../src/metrics/format.ts';
 import { createServiceMetrics, WEBHOOK_RESULTS, UNMATCHED_PATH } from '../../src/metrics/service-metrics.ts';
+import { haveTool } from '../helpers/tools.ts';
 
 test('content type is the 0.0.4 text format', () => {
   assert.equal(CONTENT_TYPE, 'text/plain; version=0.0.4; charset=utf-8');
@@ -238,11 +239,7 @@ test('service metrics instances are independent', () => {
 const MANDATED_NAME_LINT = 'request_latency_ms metric names should not contain abbreviated units';
 
 test('promtool check metrics accepts the rendered exposition', (t) => {
-  const probe = spawnSync('promtool', ['--version'], { encoding: 'utf8' });
-  if (probe.error !== undefined || probe.status !== 0) {
-    t.skip('promtool is not on PATH');
-    return;
-  }
+  if (!haveTool(t, 'promtool')) return;
   const m = createServiceMetrics();
   m.httpRequests.inc(['/webhook', '200']);
   m.httpRequests.inc(['/messages', '422']);
@@ -260,11 +257,7 @@ test('promtool check metrics accepts the rendered exposition', (t) => {
 });
 
 test('promtool check metrics accepts escaped label values', (t) => {
-  const probe = spawnSync('promtool', ['--version'], { encoding: 'utf8' });
-  if (probe.error !== undefined || probe.status !== 0) {
-    t.skip('promtool is not on PATH');
-    return;
-  }
+  if (!haveTool(t, 'promtool')) return;
   const c = createCounter({ name: 'escaped_total', help: 'Help with a \\ backslash\nand a newline.', labelNames: ['v'] });
   c.inc(['a\\b"c\nd']);
   const run = spawnSync('promtool', ['check', 'metrics'], { input: renderMetrics([c]), encoding: 'utf8' });
