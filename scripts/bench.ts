@@ -1,29 +1,41 @@
-// Benchmark of the whole service (not a test: nothing here passes or fails on timing).
-// Starts the service (dist/main.js by default, as production runs it; --entry src for src/main.ts) as a child on port 0 with a throw-away database and a random secret, warms
-// up, then drives signed POST /webhook deliveries (new ids plus duplicates of stored ones) and
-// GET /messages?limit=50 reads for a fixed time; prints rate, latency percentiles, errors by
-// status and the child's memory (VmRSS / VmHWM from /proc).
-//   node scripts/bench.ts [--seconds 10] [--connections 32] [--json]
+// Benchmark (not a test: nothing here passes or fails on timing). Two parts, one command:
+//
+// 1. Ingest. "Limit B" (scripts/lib/limit-b.ts: body, HMAC, JSON.parse, 200 on bare node:http)
+//    and the service (dist/main.js by default, with a fresh database, synchronous=FULL) are
+//    driven in alternating rounds by the same raw keep-alive load generator with pre-signed
+//    distinct bodies and a share of duplicates. Prints req/s, p50/p99 and service/limit-B ratios.
+// 2. Reads. A database seeded with --rows messages by scripts/seed.ts's generator (cached in the
+//    temp folder between runs) is served by the service; each kind of read is timed one at a
+//    time, then ingest p99 is measured alone and with a read load running beside it.
+//
+//   npm run bench -- [--seconds 5] [--rounds 3] [--connections 64] [--rows 1000000] [--json]
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ENTRIES, startServiceChild, memoryKiB, type ServiceChild } from './lib/child.ts';
+import { fileURLToPath } from 'node:url';
+import { openDatabase } from '../src/storage/database.ts';
+import { SCHEMA_VERSION } from '../src/storage/migrations.ts';
+import { ENTRIES, memoryKiB, startServiceChild, type ServiceChild } from './lib/child.ts';
 import { numberFlag, parseFlags, stringFlag, usageExit } from './lib/cli.ts';
-import { newRecorder, runLoad, type Planned } from './lib/load.ts';
-import { signedBody } from './lib/message.ts';
-import { mib, summarizeAll, table } from './lib/report.ts';
+import { runLoad, requestBytes, type LoadResult } from './lib/raw-load.ts';
+import { fmt, latency, median, mib, table, type Latency } from './lib/report.ts';
+import { seedDatabase } from './lib/seed-db.ts';
+import { BASE_MS, MEAN_GAP_MS, RARE_WORD, sender } from './lib/seed-data.ts';
+import { webhookPicker, webhookPool } from './lib/workload.ts';
 
 const USAGE =
-  'node scripts/bench.ts [--entry dist|src] [--seconds 10] [--connections 32] [--warmup 2] [--read-ratio 0.2] [--dup-ratio 0.1] [--json]';
-
+  'node scripts/bench.ts [--entry dist|src] [--seconds 5] [--rounds 3] [--connections 64] [--dup-ratio 0.1] [--rows 1000000] [--seed 42] [--skip-ingest] [--skip-reads] [--json]';
 const { flags } = parseFlags(USAGE, {
   entry: { type: 'string' },
   seconds: { type: 'string' },
+  rounds: { type: 'string' },
   connections: { type: 'string' },
-  warmup: { type: 'string' },
-  'read-ratio': { type: 'string' },
   'dup-ratio': { type: 'string' },
+  rows: { type: 'string' },
+  seed: { type: 'string' },
+  'skip-ingest': { type: 'boolean' },
+  'skip-reads': { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 }, 0);
@@ -31,125 +43,278 @@ if (flags['help'] === true) {
   process.stdout.write(`usage: ${USAGE}\n`);
   process.exit(0);
 }
-const ratio = (name: string, fallback: number): number => {
-  const raw = stringFlag(flags, name);
-  const value = raw === undefined ? fallback : Number(raw);
-  if (raw !== undefined && (raw.trim() === '' || !(value >= 0 && value <= 1))) usageExit(USAGE, `--${name} must be between 0 and 1`);
-  return value;
-};
-const seconds = numberFlag(USAGE, flags, 'seconds', 10, true);
-const connections = numberFlag(USAGE, flags, 'connections', 32);
+const seconds = numberFlag(USAGE, flags, 'seconds', 5, true);
+const rounds = numberFlag(USAGE, flags, 'rounds', 3);
+const connections = numberFlag(USAGE, flags, 'connections', 64);
+const rows = numberFlag(USAGE, flags, 'rows', 1_000_000);
+const seed = numberFlag(USAGE, flags, 'seed', 42);
+const dupRaw = stringFlag(flags, 'dup-ratio');
+const dupRatio = dupRaw === undefined ? 0.1 : Number(dupRaw);
+if (!(dupRatio >= 0 && dupRatio < 1)) usageExit(USAGE, '--dup-ratio must be at least 0 and below 1');
 const entry: string = ENTRIES[stringFlag(flags, 'entry') ?? 'dist'] ?? usageExit(USAGE, '--entry must be dist or src');
 if (!existsSync(entry)) usageExit(USAGE, `${entry} does not exist; run npm run build first`);
-const warmupSeconds = numberFlag(USAGE, flags, 'warmup', 2, true);
-const readRatio = ratio('read-ratio', 0.2);
-const dupRatio = ratio('dup-ratio', 0.1);
 const asJson = flags['json'] === true;
-const say = (line: string): void => { if (!asJson) process.stderr.write(`${line}\n`); };
+const say = (line: string): void => void process.stderr.write(`${line}\n`);
 
-// --- the workload -------------------------------------------------------------------------------
-const secret = randomBytes(32).toString('hex'); // handed to the child only; never printed
-const runId = randomBytes(4).toString('hex');
-const baseMs = Date.parse('2025-01-01T00:00:00Z');
-const stored: number[] = []; // sequence numbers of ids the service acknowledged
-let nextSeq = 0;
+const LIMIT_B = fileURLToPath(new URL('./lib/limit-b.ts', import.meta.url));
+const WARMUP_MS = 1_000;
+/** Requests prepared per round: more than this machine can send in the round. */
+const POOL_PER_SECOND = 40_000;
 
-function webhook(seq: number, kind: 'webhook_new' | 'webhook_dup'): Planned {
-  const { body, signature } = signedBody(secret, {
-    message_id: `bench-${runId}-${seq}`,
-    from: `+1555000${String(seq % 20).padStart(4, '0')}`,
-    to: '+15559990000',
-    ts: new Date(baseMs + seq * 1000).toISOString(),
-    text: `bench message ${seq}`,
-  });
-  return { kind, method: 'POST', path: '/webhook', headers: { 'Content-Type': 'application/json', 'X-Signature': signature }, body, seq };
-}
-
-function next(): Planned {
-  const roll = Math.random();
-  if (roll < readRatio) return { kind: 'messages', method: 'GET', path: '/messages?limit=50', headers: {} };
-  const dup = stored.length > 0 && Math.random() < dupRatio;
-  return dup ? webhook(stored[Math.floor(Math.random() * stored.length)] ?? 0, 'webhook_dup') : webhook(nextSeq++, 'webhook_new');
-}
-const onOk = (plan: Planned): void => { if (plan.kind === 'webhook_new' && plan.seq !== undefined) stored.push(plan.seq); };
-
-// --- the child's lifetime: killed on every way out ---------------------------------------------
+const secret = randomBytes(32).toString('hex'); // handed to the children only; never printed
 const dir = mkdtempSync(join(tmpdir(), 'webhook-bench-'));
-let child: ServiceChild | undefined;
+const children = new Set<ServiceChild>();
 let interrupted = false;
 process.on('exit', () => {
-  child?.kill();
+  for (const child of children) child.kill();
   rmSync(dir, { recursive: true, force: true });
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (interrupted) process.exit(130);
-    interrupted = true; // the load loops stop; the summary of what ran is still printed
-    say(`${signal}: stopping`);
+    interrupted = true;
+    say(`${signal}: stopping after this round`);
   });
 }
 
-async function main(): Promise<void> {
-  child = await startServiceChild(entry, { WEBHOOK_SECRET: secret, DATABASE_URL: `sqlite:///${join(dir, 'app.db')}` });
-  const svc = child;
-  const shouldStop = (): boolean => interrupted || !svc.alive();
-  const memStart = memoryKiB(svc.pid);
-  say(`service pid ${svc.pid} on port ${svc.port}; warm-up ${warmupSeconds}s, then ${seconds}s with ${connections} connections`);
+async function start(file: string, db: string): Promise<ServiceChild> {
+  const child = await startServiceChild(file, { WEBHOOK_SECRET: secret, DATABASE_URL: `sqlite:///${db}` });
+  children.add(child);
+  return child;
+}
 
-  await runLoad({ port: svc.port, connections, durationMs: warmupSeconds * 1000, next, onOk, recorder: null, shouldStop });
-  const rowsBefore = stored.length;
-  const recorder = newRecorder();
-  const measured = await runLoad({ port: svc.port, connections, durationMs: seconds * 1000, next, onOk, recorder, shouldStop });
-  // Ctrl-C reaches the child too (same process group); only an unasked-for death is an error.
-  if (!svc.alive() && !interrupted) throw new Error(`the service died during the run\n${svc.stderrTail()}`);
-  const mem = memoryKiB(svc.pid);
+async function stop(child: ServiceChild): Promise<number | null> {
+  const code = await child.stop();
+  children.delete(child);
+  return code;
+}
 
-  let rows: number | null = null;
-  try {
-    const stats: unknown = await (await fetch(`http://127.0.0.1:${svc.port}/stats`)).json();
-    const total: unknown = typeof stats === 'object' && stats !== null ? Reflect.get(stats, 'total_messages') : null;
-    rows = typeof total === 'number' ? total : null;
-  } catch { /* reported as unknown */ }
-  const exitCode = await svc.stop();
-  child = undefined;
+async function statsOf(port: number): Promise<Record<string, unknown>> {
+  const body: unknown = await (await fetch(`http://127.0.0.1:${port}/stats`)).json();
+  return typeof body === 'object' && body !== null ? { ...body } : {};
+}
 
-  const summary = summarizeAll(recorder, measured);
-  const errors = Object.fromEntries([...recorder.errors].sort(([a], [b]) => a.localeCompare(b)));
-  const result = {
-    node: process.version,
-    seconds: Math.round(measured * 100) / 100,
-    warmup_seconds: warmupSeconds,
-    connections,
-    mix: { read_ratio: readRatio, dup_ratio: dupRatio },
-    results: summary,
-    errors,
-    memory_kib: { rss_after_start: memStart?.rss ?? null, rss_at_end: mem?.rss ?? null, peak_rss: mem?.peak ?? null },
-    rows: { stored: rows, acknowledged_new_ids: stored.length, of_which_in_measured_run: stored.length - rowsBefore },
-    child_exit_code: exitCode,
-    interrupted,
+const okOf = (r: LoadResult, tag: string): number => r.byTag.get(tag)?.ok ?? 0;
+const errorsOf = (r: LoadResult): Record<string, number> => {
+  const out: Record<string, number> = {};
+  for (const [tag, t] of r.byTag) for (const [why, n] of t.errors) out[`${tag} ${why}`] = (out[`${tag} ${why}`] ?? 0) + n;
+  return out;
+};
+const latenciesOf = (r: LoadResult, tags: string[]): number[] => tags.flatMap((t) => r.byTag.get(t)?.latenciesMs ?? []);
+
+// --- part 1: ingest, limit B and the service in alternating rounds --------------------------------
+type Round = { server: 'limit_b' | 'service'; rps: number; latency: Latency; errors: Record<string, number> };
+type Memory = { rss_after_start: number | null; rss_at_end: number | null; peak_rss: number | null };
+type Median = { rps: number; p50_ms: number; p99_ms: number };
+type IngestResult = {
+  connections: number;
+  seconds_per_round: number;
+  rounds: Round[];
+  median: { limit_b: Median; service: Median };
+  ratio_per_round: number[];
+  ratio_median: number;
+  service_memory_kib: Memory;
+  rows: { stored: number; acknowledged_new_ids: number };
+  service_exit_code: number | null;
+};
+type IngestLatency = Latency & { rps: number; errors: Record<string, number> };
+type ReadsResult = {
+  rows: number;
+  reads: Record<string, Latency>;
+  ingest_with_reads: {
+    writer_connections: number;
+    reader_connections: number;
+    alone: IngestLatency;
+    with_reads: IngestLatency & { reads_done: number };
+    p99_ratio: number;
   };
-  if (asJson) {
-    process.stdout.write(`${JSON.stringify(result)}\n`);
-    return;
+  service_memory_kib: Memory;
+  service_exit_code: number | null;
+};
+
+async function ingest(): Promise<IngestResult> {
+  const limitB = await start(LIMIT_B, join(dir, 'unused.db'));
+  const service = await start(entry, join(dir, 'ingest.db'));
+  const memStart = memoryKiB(service.pid);
+  let acknowledged = 0;
+  const results: Round[] = [];
+  const limitPool = webhookPool(secret, Math.ceil(POOL_PER_SECOND * (seconds + WARMUP_MS / 1000)));
+  for (let round = 1; round <= rounds && !interrupted; round += 1) {
+    for (const server of ['limit_b', 'service'] as const) {
+      const child = server === 'limit_b' ? limitB : service;
+      // Limit B stores nothing, so one pool serves all its rounds; the service gets new ids each time.
+      const pool = server === 'limit_b' ? limitPool : webhookPool(secret, limitPool.requests.length);
+      const next = webhookPicker(pool, dupRatio);
+      const shouldStop = (): boolean => interrupted || !child.alive();
+      const warm = await runLoad({ port: child.port, connections, durationMs: WARMUP_MS, next, shouldStop });
+      const measured = await runLoad({ port: child.port, connections, durationMs: seconds * 1000, next, shouldStop });
+      if (server === 'service') acknowledged += okOf(warm, 'new') + okOf(measured, 'new');
+      const all = latenciesOf(measured, ['new', 'dup']);
+      results.push({ server, rps: all.length / measured.seconds, latency: latency(all), errors: errorsOf(measured) });
+      say(`round ${round} ${server.padEnd(7)} ${fmt(all.length / measured.seconds, 0)} req/s · p50 ${fmt(latency(all).p50)} ms · p99 ${fmt(latency(all).p99)} ms`);
+    }
   }
-  const lines = [
-    `webhook-api bench · node ${process.version} · ${result.seconds}s measured after ${warmupSeconds}s warm-up · ${connections} connections · reads ${readRatio * 100}% · dups ${dupRatio * 100}% of writes${interrupted ? ' · INTERRUPTED' : ''}`,
+  if (!service.alive()) throw new Error(`the service died during the run\n${service.stderrTail()}`);
+  const mem = memoryKiB(service.pid);
+  const stored = Number((await statsOf(service.port))['total_messages']);
+  const exitCode = await stop(service);
+  await stop(limitB);
+
+  const of = (server: Round['server']): Round[] => results.filter((r) => r.server === server);
+  const med = (server: Round['server'], pick: (r: Round) => number | null): number => median(of(server).map((r) => pick(r) ?? NaN));
+  const ratios = of('service').map((r, i) => r.rps / (of('limit_b')[i]?.rps ?? NaN));
+  return {
+    connections,
+    seconds_per_round: seconds,
+    rounds: results,
+    median: {
+      limit_b: { rps: med('limit_b', (r) => r.rps), p50_ms: med('limit_b', (r) => r.latency.p50), p99_ms: med('limit_b', (r) => r.latency.p99) },
+      service: { rps: med('service', (r) => r.rps), p50_ms: med('service', (r) => r.latency.p50), p99_ms: med('service', (r) => r.latency.p99) },
+    },
+    ratio_per_round: ratios,
+    ratio_median: median(ratios),
+    service_memory_kib: { rss_after_start: memStart?.rss ?? null, rss_at_end: mem?.rss ?? null, peak_rss: mem?.peak ?? null },
+    rows: { stored, acknowledged_new_ids: acknowledged },
+    service_exit_code: exitCode,
+  };
+}
+
+// --- part 2: reads on a seeded database -----------------------------------------------------------
+function seededDatabase(): string {
+  const cached = join(tmpdir(), `webhook-bench-seed-${rows}-${seed}-v${SCHEMA_VERSION}.db`);
+  if (!existsSync(cached)) {
+    say(`seeding ${rows.toLocaleString('en')} messages into ${cached} (once; reused by later runs)`);
+    const partial = `${cached}.partial`;
+    rmSync(partial, { force: true });
+    const started = Date.now();
+    const { db } = openDatabase({ path: partial, busyTimeoutMs: 2_000, role: 'writer' });
+    try {
+      seedDatabase(db, rows, seed, (done) => { if (done % 100_000 === 0) say(`  ${done.toLocaleString('en')}`); });
+    } finally {
+      db.close(); // checkpoints the WAL into the file, so the file alone is the database
+    }
+    renameSync(partial, cached);
+    say(`seeded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
+  const copy = join(dir, 'reads.db');
+  copyFileSync(cached, copy);
+  return copy;
+}
+
+const READS: readonly { name: string; path: string }[] = [
+  { name: '/stats', path: '/stats' },
+  { name: 'first page', path: '/messages?limit=50' },
+  { name: 'page at offset 100,000', path: '/messages?limit=50&offset=100000' },
+  { name: 'from (busiest sender)', path: `/messages?limit=50&from=${encodeURIComponent(sender(0))}` },
+  { name: 'since (last ~1%)', path: `/messages?limit=50&since=${new Date(BASE_MS + rows * MEAN_GAP_MS * 0.99).toISOString()}` },
+  { name: `q=${RARE_WORD} (rare)`, path: `/messages?limit=50&q=${RARE_WORD}` },
+  { name: 'q=kalo (common)', path: '/messages?limit=50&q=kalo' },
+];
+
+async function timeRead(port: number, path: string, n: number): Promise<Latency> {
+  const bytes = requestBytes('GET', path, {});
+  const times: number[] = [];
+  for (let i = 0; i < n + 2; i += 1) {
+    const r = await runOnce(port, bytes);
+    if (i >= 2) times.push(r); // the first two warm the caches
+  }
+  return latency(times);
+}
+
+/** One request on one connection, timed by the load generator itself. */
+async function runOnce(port: number, bytes: Buffer): Promise<number> {
+  let sent = false;
+  const result = await runLoad({ port, connections: 1, durationMs: 60_000, next: () => ({ bytes, tag: 'r' }), shouldStop: () => (sent ? true : ((sent = true), false)) });
+  const t = result.byTag.get('r');
+  if (t === undefined || t.ok !== 1) throw new Error(`read failed: ${JSON.stringify(errorsOf(result))}`);
+  return t.latenciesMs[0] ?? NaN;
+}
+
+async function reads(): Promise<ReadsResult> {
+  const db = seededDatabase();
+  const service = await start(entry, db);
+  const memStart = memoryKiB(service.pid);
+  const timed: Record<string, Latency> = {};
+  for (const read of READS) {
+    if (interrupted) break;
+    const samples = read.name.startsWith('q=') ? 5 : 30;
+    timed[read.name] = await timeRead(service.port, read.path, samples);
+    say(`read ${read.name.padEnd(26)} p50 ${fmt(timed[read.name]?.p50)} ms · p99 ${fmt(timed[read.name]?.p99)} ms`);
+  }
+
+  // Ingest alone, then with readers running the same mix of reads at the same time.
+  const writers = Math.min(connections, 16);
+  const alone = await runLoad({ port: service.port, connections: writers, durationMs: seconds * 1000, next: webhookPicker(webhookPool(secret, POOL_PER_SECOND * seconds), dupRatio) });
+  const readRequests = READS.map((r) => requestBytes('GET', r.path, {}));
+  let nextRead = 0;
+  const readLoad = runLoad({ port: service.port, connections: 4, durationMs: seconds * 1000, next: () => ({ bytes: readRequests[nextRead++ % readRequests.length] ?? Buffer.alloc(0), tag: 'read' }) });
+  const loaded = await runLoad({ port: service.port, connections: writers, durationMs: seconds * 1000, next: webhookPicker(webhookPool(secret, POOL_PER_SECOND * seconds), dupRatio) });
+  const readsDone = await readLoad;
+  const mem = memoryKiB(service.pid);
+  const exitCode = await stop(service);
+
+  const aloneLatency = latency(latenciesOf(alone, ['new', 'dup']));
+  const loadedLatency = latency(latenciesOf(loaded, ['new', 'dup']));
+  return {
+    rows,
+    reads: timed,
+    ingest_with_reads: {
+      writer_connections: writers,
+      reader_connections: 4,
+      alone: { rps: (aloneLatency.n / alone.seconds), ...aloneLatency, errors: errorsOf(alone) },
+      with_reads: { rps: (loadedLatency.n / loaded.seconds), ...loadedLatency, errors: errorsOf(loaded), reads_done: readsDone.byTag.get('read')?.ok ?? 0 },
+      p99_ratio: (loadedLatency.p99 ?? NaN) / (aloneLatency.p99 ?? NaN),
+    },
+    service_memory_kib: { rss_after_start: memStart?.rss ?? null, rss_at_end: mem?.rss ?? null, peak_rss: mem?.peak ?? null },
+    service_exit_code: exitCode,
+  };
+}
+
+// --- output ----------------------------------------------------------------------------------------
+function printIngest(r: IngestResult): string[] {
+  const { rounds, median: med, rows: rowsInfo, service_memory_kib: memory } = r;
+  return [
+    `Ingest: POST /webhook, ${connections} keep-alive connections, ${seconds}s per round after 1s warm-up, ${rounds.length / 2} rounds each, ${dupRatio * 100}% duplicates`,
+    table(['round', 'server', 'req/s', 'p50 ms', 'p99 ms', 'errors'], rounds.map((x, i) => [String(Math.floor(i / 2) + 1), x.server, fmt(x.rps, 0), fmt(x.latency.p50), fmt(x.latency.p99), Object.keys(x.errors).length === 0 ? '0' : JSON.stringify(x.errors)])),
     '',
-    table(summary),
-    '',
-    `errors:      ${Object.keys(errors).length === 0 ? 'none' : Object.entries(errors).map(([k, n]) => `${k}: ${n}`).join(', ')}`,
-    `memory:      peak RSS (VmHWM) ${mib(mem?.peak)} · RSS after start ${mib(memStart?.rss)} · RSS at end ${mib(mem?.rss)}`,
-    `rows:        ${rows ?? 'unknown'} stored · ${stored.length} new ids acknowledged${rows !== null && rows !== stored.length ? '  <-- MISMATCH' : ''}`,
-    `shutdown:    SIGTERM → exit ${exitCode}${exitCode === 0 ? '' : '  <-- expected 0'}`,
+    table(['median', 'req/s', 'p50 ms', 'p99 ms'], [
+      ['limit B', fmt(med.limit_b.rps, 0), fmt(med.limit_b.p50_ms), fmt(med.limit_b.p99_ms)],
+      ['service', fmt(med.service.rps, 0), fmt(med.service.p50_ms), fmt(med.service.p99_ms)],
+    ]),
+    `ratio service / limit B: ${fmt(r.ratio_median)} (per round: ${r.ratio_per_round.map((x) => fmt(x)).join(', ')})`,
+    `service memory: RSS after start ${mib(memory.rss_after_start)}, peak ${mib(memory.peak_rss)}`,
+    `rows: ${rowsInfo.stored} stored, ${rowsInfo.acknowledged_new_ids} new ids acknowledged${rowsInfo.stored === rowsInfo.acknowledged_new_ids ? '' : '  <-- MISMATCH'}; exit on SIGTERM: ${String(r.service_exit_code)}`,
   ];
-  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function printReads(r: ReadsResult): string[] {
+  const { reads: timed, ingest_with_reads: w, service_memory_kib: memory } = r;
+  return [
+    `Reads on ${rows.toLocaleString('en')} seeded messages, one at a time`,
+    table(['read', 'n', 'p50 ms', 'p99 ms', 'mean ms'], Object.entries(timed).map(([name, l]) => [name, String(l.n), fmt(l.p50), fmt(l.p99), fmt(l.mean)])),
+    '',
+    `Ingest p99 with ${w.writer_connections} writer connections: alone ${fmt(w.alone.p99)} ms (${fmt(w.alone.rps, 0)} req/s); ` +
+      `with 4 connections reading ${fmt(w.with_reads.p99)} ms (${fmt(w.with_reads.rps, 0)} req/s, ${w.with_reads.reads_done} reads done); ratio ${fmt(w.p99_ratio)}`,
+    `service memory: RSS after start ${mib(memory.rss_after_start)}, peak ${mib(memory.peak_rss)}`,
+  ];
 }
 
 try {
-  await main();
+  const machine = { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', node: process.version, load_average_at_start: loadavg().map((x) => Math.round(x * 100) / 100) };
+  say(`bench: ${machine.cpus} CPUs (${machine.cpu_model}), node ${machine.node}, load average ${machine.load_average_at_start.join(' ')}`);
+  const result: { machine: typeof machine; entry: string; ingest?: IngestResult; reads?: ReadsResult } = { machine, entry };
+  if (flags['skip-ingest'] !== true) result.ingest = await ingest();
+  if (flags['skip-reads'] !== true && !interrupted) result.reads = await reads();
+  if (asJson) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else {
+    const lines = [`webhook-api bench · ${machine.cpus} CPUs · node ${machine.node} · load average at start ${machine.load_average_at_start.join(' ')}`, ''];
+    if (result.ingest !== undefined) lines.push(...printIngest(result.ingest), '');
+    if (result.reads !== undefined) lines.push(...printReads(result.reads));
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
 } catch (err) {
-  process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  say(`bench failed: ${err instanceof Error ? err.message : String(err)}`);
   process.exitCode = 1;
 } finally {
-  child?.kill();
+  for (const child of children) child.kill();
 }

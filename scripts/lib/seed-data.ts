@@ -20,6 +20,8 @@ export const SENDERS = 10_000;
 /** Appears in about one message in a thousand: a selective `q`. */
 export const RARE_WORD = 'zebracorn';
 export const BASE_MS = Date.parse('2024-01-01T00:00:00Z');
+/** Messages are on average this far apart (gaps are uniform in 0..2×). */
+export const MEAN_GAP_MS = 30_000;
 
 export const sender = (n: number): string => `+1555${String(n).padStart(7, '0')}`;
 
@@ -39,7 +41,7 @@ export function* seedMessages(count: number, seed: number): Generator<NewMessage
   let ms = BASE_MS;
   const createdAt = new Date(BASE_MS).toISOString();
   for (let i = 0; i < count; i += 1) {
-    ms += Math.floor(random() * 60_000);
+    ms += Math.floor(random() * 2 * MEAN_GAP_MS);
     const digits = Math.floor(random() * 4); // 0 to 3 fraction digits: ordering must use the instant
     const iso = new Date(ms).toISOString(); // …T…:SS.mmmZ
     const ts = digits === 0 ? `${iso.slice(0, 19)}Z` : `${iso.slice(0, 20 + digits)}Z`;

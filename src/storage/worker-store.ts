@@ -19,6 +19,8 @@ export type WorkerStoreOptions = {
 const DEFAULT_BUSY_TIMEOUT_MS = 2_000;
 /** Batches handed to the writer at once: one committing while the next is on its way hides the hand-over. */
 const BATCHES_IN_FLIGHT = 2;
+/** Workers hold little JavaScript (a batch, a page of rows): a small heap keeps the process's RSS down. */
+const WORKER_HEAP = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 };
 /** A crashed worker is replaced on demand, at most this often. */
 const RESPAWN_INTERVAL_MS = 1_000;
 
@@ -34,7 +36,7 @@ type Channel = {
 };
 
 function startWorker(init: WorkerInit): Promise<{ worker: Worker; hello: Hello }> {
-  const worker = new Worker(WORKER_URL, { workerData: init, name: `sqlite-${init.role}` });
+  const worker = new Worker(WORKER_URL, { workerData: init, name: `sqlite-${init.role}`, resourceLimits: WORKER_HEAP });
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
     worker.once('error', onError);
