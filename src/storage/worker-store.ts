@@ -29,14 +29,14 @@ const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './
 
 type Result<T> = { ok: true; value: T } | Failed;
 
-type Channel = {
+export type Channel = {
   call<K extends Op>(op: K, arg: Ops[K]['arg']): Promise<Result<Ops[K]['result']>>;
   /** Resolves when the worker has exited. */
   stop(): Promise<void>;
 };
 
-function startWorker(init: WorkerInit): Promise<{ worker: Worker; hello: Hello }> {
-  const worker = new Worker(WORKER_URL, { workerData: init, name: `sqlite-${init.role}`, resourceLimits: WORKER_HEAP });
+function startWorker(init: WorkerInit, url: URL): Promise<{ worker: Worker; hello: Hello }> {
+  const worker = new Worker(url, { workerData: init, name: `sqlite-${init.role}`, resourceLimits: WORKER_HEAP });
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
     worker.once('error', onError);
@@ -47,8 +47,11 @@ function startWorker(init: WorkerInit): Promise<{ worker: Worker; hello: Hello }
   });
 }
 
-/** Request/response over one worker, replacing it if it dies; failures come back as values. */
-async function openChannel(init: WorkerInit): Promise<{ channel: Channel; migration: MigrationReport | null }> {
+/**
+ * Request/response over one worker, replacing it if it dies; failures come back as values.
+ * `url` is the worker's script (tests pass one that misbehaves).
+ */
+export async function openChannel(init: WorkerInit, url: URL = WORKER_URL): Promise<{ channel: Channel; migration: MigrationReport | null }> {
   const pending = new Map<number, (response: Response) => void>();
   let nextId = 1;
   let stopping = false;
@@ -75,7 +78,7 @@ async function openChannel(init: WorkerInit): Promise<{ channel: Channel; migrat
 
   async function spawn(): Promise<Hello> {
     lastSpawn = Date.now();
-    const { worker, hello } = await startWorker(init);
+    const { worker, hello } = await startWorker(init, url);
     if (hello.ready) adopt(worker);
     else await worker.terminate();
     return hello;
