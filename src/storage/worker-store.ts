@@ -173,7 +173,8 @@ export async function openWorkerStore(options: WorkerStoreOptions): Promise<{ st
       return r.ok ? { ok: true, stats: r.value } : r;
     },
     async ping() {
-      return (await reader.call('ping', null)).ok;
+      // Asked of the writer: reads queue behind a slow `q` scan on the reader, commits never take long.
+      return (await writer.call('ping', null)).ok;
     },
     close() {
       closing ??= (async () => {
