@@ -3,6 +3,7 @@
 // writer proceed together, and synchronous=FULL makes a commit durable before the 200 is sent.
 // Inserts are group-committed: those that arrive in the same event-loop turn share one transaction
 // and so one fsync, which is what bounds write throughput.
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
@@ -16,6 +17,8 @@ export type SqliteStoreOptions = {
   path: string;
   /** How long a write waits for another connection's lock before failing (a 503). */
   busyTimeoutMs?: number;
+  /** Caps the database at this many pages (PRAGMA max_page_count); tests use it to fill the "disk". */
+  maxPageCount?: number;
   now: () => Date;
 };
 
@@ -23,6 +26,18 @@ type Row = Record<string, SQLInputValue>;
 
 /** Most inserts one transaction takes; the rest wait for the next turn, so latency stays bounded. */
 export const MAX_BATCH = 512;
+
+/** Bytes the readiness probe writes: more than the largest message (4096 code points of 4 UTF-8 bytes, twice). */
+export const PROBE_BYTES = 2 * 4 * 4096;
+
+// SQLITE_BUSY and SQLITE_LOCKED: another connection holds the lock; the disk itself is fine.
+const LOCK_ERRORS = new Set([5, 6]);
+
+/** True for write errors that say the database cannot take writes (full, read-only, I/O), not a passing lock. */
+function isStorageFault(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null ? Reflect.get(error, 'errcode') : undefined;
+  return typeof code !== 'number' || !LOCK_ERRORS.has(code & 0xff);
+}
 
 const str = (row: Row | undefined, key: string): string => String(row?.[key] ?? '');
 const num = (row: Row | undefined, key: string): number => Number(row?.[key] ?? 0);
@@ -48,6 +63,7 @@ export function openSqliteStore(options: SqliteStoreOptions): { store: Store; mi
     db.exec('PRAGMA journal_mode = WAL');
     db.exec('PRAGMA synchronous = FULL');
     migration = migrate(db);
+    if (options.maxPageCount !== undefined) db.exec(`PRAGMA max_page_count = ${Math.max(1, Math.trunc(options.maxPageCount))}`);
   } catch (err) {
     db.close();
     throw err;
@@ -58,6 +74,14 @@ export function openSqliteStore(options: SqliteStoreOptions): { store: Store; mi
      VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING`,
   );
   const ping = db.prepare('SELECT 1 FROM messages LIMIT 1');
+  // The probe stores a row as large as any message and removes it in the same transaction, so a
+  // commit succeeds only where a real delivery would, and no reader ever sees the row. Its id is
+  // random, and a plain INSERT fails rather than touch a real row that happened to share it.
+  const probeInsert = db.prepare(
+    `INSERT INTO messages (message_id, from_msisdn, to_msisdn, ts, text, created_at, ts_key, text_fold)
+     VALUES ($id, '+0', '+0', '', randomblob($bytes), '', '', NULL)`,
+  );
+  const probeDelete = db.prepare('DELETE FROM messages WHERE message_id = $id');
   const totals = db.prepare('SELECT COUNT(*) AS total, COUNT(DISTINCT from_msisdn) AS senders FROM messages');
   const topSenders = db.prepare(
     'SELECT from_msisdn, COUNT(*) AS n FROM messages GROUP BY from_msisdn ORDER BY n DESC, from_msisdn ASC LIMIT 10',
@@ -82,6 +106,32 @@ export function openSqliteStore(options: SqliteStoreOptions): { store: Store; mi
 
   const pending: { message: Message; resolve: (result: InsertResult) => void }[] = [];
   let flushScheduled = false;
+  // Set when a commit failed because the database cannot take writes (disk full, read-only, I/O
+  // error); cleared by the next successful commit or probe. Readiness reports it.
+  let writeFailed = false;
+
+  function rollbackQuietly(): void {
+    try {
+      if (db.isOpen && db.isTransaction) db.exec('ROLLBACK');
+    } catch {
+      // the connection rolls back by itself when COMMIT fails for I/O reasons
+    }
+  }
+
+  /** One tiny committed write, to learn whether writes work again without waiting for traffic. */
+  function probeWrite(): boolean {
+    const id = `readiness-probe-${randomUUID()}`;
+    try {
+      db.exec('BEGIN IMMEDIATE');
+      probeInsert.run({ id, bytes: PROBE_BYTES });
+      probeDelete.run({ id });
+      db.exec('COMMIT');
+      return true;
+    } catch {
+      rollbackQuietly();
+      return false;
+    }
+  }
 
   /** Commits every queued insert in one transaction; all succeed together or all fail (a 503 each). */
   function flush(): void {
@@ -97,14 +147,12 @@ export function openSqliteStore(options: SqliteStoreOptions): { store: Store; mi
       created = rows.map((row) => Number(insert.run(...row).changes) === 1);
       db.exec('COMMIT');
     } catch (error) {
-      try {
-        if (db.isOpen && db.isTransaction) db.exec('ROLLBACK');
-      } catch {
-        // the connection rolls back by itself when COMMIT fails for I/O reasons
-      }
+      rollbackQuietly();
+      if (isStorageFault(error)) writeFailed = true;
       for (const item of batch) item.resolve({ ok: false, error });
       return;
     }
+    writeFailed = false;
     batch.forEach((item, i) => item.resolve({ ok: true, created: created[i] === true }));
   }
 
@@ -178,6 +226,12 @@ export function openSqliteStore(options: SqliteStoreOptions): { store: Store; mi
       } catch {
         return false;
       }
+    },
+    writable() {
+      if (!writeFailed) return true;
+      if (!db.isOpen) return false;
+      writeFailed = !probeWrite();
+      return !writeFailed;
     },
     close() {
       if (pending.length > 0) flush();

@@ -36,5 +36,10 @@ export type Store = {
   stats(): { ok: true; stats: Stats } | Failed;
   /** True when the messages table answers a query. */
   ping(): boolean;
+  /**
+   * False while the database cannot take writes: the last commit failed for lack of space or an
+   * I/O error and a probe write still fails. True again as soon as a write succeeds.
+   */
+  writable(): boolean;
   close(): void;
 };

@@ -15,6 +15,7 @@ export function failingStore(options: FailingStoreOptions = {}): Store {
     list: error,
     stats: error,
     ping: () => false,
+    writable: () => false,
     close: () => {},
   };
 }
