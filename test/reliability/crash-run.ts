@@ -144,6 +144,8 @@ export async function runCrashCycles(t: TestContext, options: CrashOptions): Pro
     killed = true; // no new requests; the ones on the wire are cut off by the kill
     child.proc.kill('SIGKILL');
     await withinMs(15_000, 'the killed service to exit', child.exited);
+    const log = child.output();
+    assert.ok(!log.includes(CRASH_SECRET) && !log.includes('CRASH-TEXT'), 'the secret or a message text is in the log');
     await withinMs(15_000, 'the load to stop', Promise.all(workers));
     pool.close();
   }
