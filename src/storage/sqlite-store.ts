@@ -118,7 +118,7 @@ export function openSqliteStore(options: SqliteStoreOptions): { store: Store; mi
     }
   }
 
-  /** One tiny committed write, to learn whether writes work again without waiting for traffic. */
+  /** One committed write as large as the largest message, to learn whether writes work again without waiting for traffic. */
   function probeWrite(): boolean {
     const id = `readiness-probe-${randomUUID()}`;
     try {
