@@ -14,6 +14,7 @@ import { scrapeMetrics } from './metrics/handler.ts';
 import { UNMATCHED_PATH, type ServiceMetrics } from './metrics/service-metrics.ts';
 import type { Store } from './storage/store.ts';
 import { handleWebhook } from './webhook/handler.ts';
+import type { InFlightLimit } from './webhook/in-flight.ts';
 
 export type Clock = { now(): Date; monotonicMs(): number };
 
@@ -24,6 +25,8 @@ export type AppDeps = {
   logger: Logger;
   clock: Clock;
   lifecycle: Lifecycle;
+  /** Caps webhook requests in progress; past it they get a fast 503 (see webhook/in-flight.ts). */
+  inFlight: InFlightLimit;
 };
 
 type RequestContext = { req: IncomingMessage; query: URLSearchParams };

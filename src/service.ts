@@ -10,6 +10,7 @@ import { pickRequestId } from './http/request-id.ts';
 import { createLogger, type Logger } from './log/logger.ts';
 import { createServiceMetrics, UNMATCHED_PATH, type ServiceMetrics } from './metrics/service-metrics.ts';
 import { openWorkerStore } from './storage/worker-store.ts';
+import { createInFlightLimit, MAX_IN_FLIGHT_WEBHOOKS } from './webhook/in-flight.ts';
 import type { Store } from './storage/store.ts';
 
 export const TIMEOUT_MS = 10_000;
@@ -25,6 +26,8 @@ export type ServiceOptions = {
   shutdownGraceMs?: number;
   /** Header and whole-request timeout (tests shorten it). */
   timeoutMs?: number;
+  /** Webhook requests in progress at once before new ones get a fast 503 "server busy". */
+  maxInFlightWebhooks?: number;
 };
 
 export type RunningService = {
@@ -77,7 +80,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     store = opened.store;
     logger.info('database ready', { schema_from: opened.migration.from, schema_version: opened.migration.to, backfilled_rows: opened.migration.backfilled, recounted: opened.migration.recounted });
   }
-  const app = createApp({ config, store, metrics, logger, clock, lifecycle });
+  const inFlight = createInFlightLimit(options.maxInFlightWebhooks ?? MAX_IN_FLIGHT_WEBHOOKS);
+  const app = createApp({ config, store, metrics, logger, clock, lifecycle, inFlight });
 
   const timeoutMs = options.timeoutMs ?? TIMEOUT_MS;
   const server = createServer({

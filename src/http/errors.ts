@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'incomplete_body'
   | 'secret_not_configured'
   | 'storage_unavailable'
+  | 'server_busy'
   | 'internal';
 
 type CatalogEntry = Readonly<{ status: number; detail: string; headers?: Readonly<Record<string, string>> }>;
@@ -21,6 +22,8 @@ export const ERRORS: Readonly<Record<ErrorCode, CatalogEntry>> = {
   secret_not_configured: { status: 503, detail: 'webhook secret not configured' },
   // The sender retries on any non-2xx; Retry-After tells it when.
   storage_unavailable: { status: 503, detail: 'storage unavailable', headers: { 'Retry-After': '1' } },
+  // Too many deliveries in progress at once (see webhook/in-flight.ts).
+  server_busy: { status: 503, detail: 'server busy', headers: { 'Retry-After': '1' } },
   internal: { status: 500, detail: 'Internal Server Error' },
 };
 

@@ -15,6 +15,7 @@ export const WEBHOOK_RESULTS = [
   'payload_too_large',
   'unavailable',
   'incomplete_body',
+  'overloaded',
 ] as const;
 
 export type WebhookResult = (typeof WEBHOOK_RESULTS)[number];

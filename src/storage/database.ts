@@ -18,6 +18,8 @@ export type DatabaseOptions = {
   busyTimeoutMs: number;
   /** The writer migrates the schema; a reader opens read-only and never writes. */
   role: 'writer' | 'reader';
+  /** Caps the file at this many pages (PRAGMA max_page_count): how tests fill the "disk". */
+  maxPageCount?: number;
 };
 
 export type Database = {
@@ -30,6 +32,11 @@ export type Database = {
   stats(): Stats;
   /** Throws unless the messages table answers a query. */
   ping(): void;
+  /**
+   * False while the database cannot take writes: the last write failed for lack of space, a
+   * read-only file or an I/O error, and a probe write (as large as the largest message) still fails.
+   */
+  writable(): boolean;
   close(): void;
 };
 
@@ -45,6 +52,19 @@ class RowError extends Error {
 }
 
 const unwrap = (error: unknown): unknown => (error instanceof RowError ? error.inner : error);
+
+// Primary result codes that say the database cannot take writes, as opposed to a passing lock
+// (BUSY, LOCKED) or a refused row (CONSTRAINT): PERM, READONLY, IOERR, CORRUPT, FULL, CANTOPEN, NOTADB.
+// https://www.sqlite.org/rescode.html
+const STORAGE_FAULTS = new Set([3, 8, 10, 11, 13, 14, 26]);
+
+function isStorageFault(error: unknown): boolean {
+  const code: unknown = typeof error === 'object' && error !== null ? Reflect.get(error, 'errcode') : undefined;
+  return typeof code === 'number' && STORAGE_FAULTS.has(code & 0xff);
+}
+
+/** Bytes the probe writes: more than the largest message (4,096 code points of 4 UTF-8 bytes, twice). */
+export const PROBE_BYTES = 2 * 4 * 4096;
 
 const str = (row: Row | undefined, key: string): string => String(row?.[key] ?? '');
 const num = (row: Row | undefined, key: string): number => Number(row?.[key] ?? 0);
@@ -66,6 +86,7 @@ export function openDatabase(options: DatabaseOptions): { db: Database; migratio
       conn.exec('PRAGMA journal_mode = WAL');
       conn.exec('PRAGMA synchronous = FULL');
       migration = migrate(conn);
+      if (options.maxPageCount !== undefined) conn.exec(`PRAGMA max_page_count = ${Math.max(1, Math.trunc(options.maxPageCount))}`);
     }
   } catch (err) {
     conn.close();
@@ -81,6 +102,7 @@ export function openDatabase(options: DatabaseOptions): { db: Database; migratio
   );
   const addTotals = conn.prepare('UPDATE message_totals SET total = total + ?, senders = senders + ? WHERE id = 1');
   const ping = conn.prepare('SELECT 1 FROM messages LIMIT 1');
+  let writeFailed = false;
   const totals = conn.prepare('SELECT total, senders FROM message_totals WHERE id = 1');
   const topSenders = conn.prepare('SELECT from_msisdn, n FROM sender_counts ORDER BY n DESC, from_msisdn ASC LIMIT 10');
   const first = conn.prepare('SELECT ts FROM messages ORDER BY ts_key ASC, message_id ASC LIMIT 1');
@@ -108,23 +130,48 @@ export function openDatabase(options: DatabaseOptions): { db: Database; migratio
     return created;
   }
 
-  /** Runs `write` in BEGIN IMMEDIATE … COMMIT; errors inside `write` come out wrapped in RowError. */
+  /**
+   * Runs `write` in BEGIN IMMEDIATE … COMMIT; errors inside `write` come out wrapped in RowError.
+   * Remembers whether writes work, for readiness.
+   */
   function inTransaction<T>(write: () => T): T {
-    conn.exec('BEGIN IMMEDIATE');
-    let result: T;
     try {
-      result = write();
+      conn.exec('BEGIN IMMEDIATE');
+      let result: T;
+      try {
+        result = write();
+      } catch (err) {
+        rollback();
+        throw new RowError(err);
+      }
+      try {
+        conn.exec('COMMIT');
+      } catch (err) {
+        rollback();
+        throw err;
+      }
+      writeFailed = false;
+      return result;
     } catch (err) {
-      rollback();
-      throw new RowError(err);
-    }
-    try {
-      conn.exec('COMMIT');
-    } catch (err) {
-      rollback();
+      if (isStorageFault(unwrap(err))) writeFailed = true;
       throw err;
     }
-    return result;
+  }
+
+  /**
+   * One committed write as large as any message, into a table of its own (so no total or reader is
+   * touched), to learn without waiting for traffic whether writes work again.
+   */
+  function probeWrite(): boolean {
+    try {
+      inTransaction(() => {
+        conn.exec(`INSERT INTO write_probe (data) VALUES (randomblob(${PROBE_BYTES}))`);
+        conn.exec('DELETE FROM write_probe');
+      });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   function rollback(): void {
@@ -188,6 +235,9 @@ export function openDatabase(options: DatabaseOptions): { db: Database; migratio
       },
       ping() {
         ping.get();
+      },
+      writable() {
+        return !writeFailed || (conn.isOpen && probeWrite());
       },
       close() {
         if (conn.isOpen) conn.close();

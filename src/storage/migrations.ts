@@ -24,7 +24,9 @@ const MIGRATIONS: readonly string[] = [
   // 3: running totals for /stats, so it reads a few rows at any table size. The writer adds each
   //    batch's counts in the batch's own transaction (database.ts); triggers cover what ad-hoc SQL
   //    deletes or moves, and reconcile() repairs rows inserted behind the service's back.
-  `CREATE TABLE message_totals (id INTEGER PRIMARY KEY CHECK (id = 1), total INTEGER NOT NULL, senders INTEGER NOT NULL);
+  //    write_probe is where readiness tries a write after one failed (it is always empty).
+  `CREATE TABLE write_probe (id INTEGER PRIMARY KEY, data BLOB);
+   CREATE TABLE message_totals (id INTEGER PRIMARY KEY CHECK (id = 1), total INTEGER NOT NULL, senders INTEGER NOT NULL);
    INSERT INTO message_totals (id, total, senders) VALUES (1, 0, 0);
    CREATE TABLE sender_counts (from_msisdn TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
    CREATE INDEX sender_counts_top_idx ON sender_counts (n DESC, from_msisdn);

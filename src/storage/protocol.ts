@@ -2,7 +2,7 @@
 import type { MigrationReport } from './migrations.ts';
 import type { InsertResult, ListFilter, NewMessage, Page, Stats } from './store.ts';
 
-export type WorkerInit = Readonly<{ path: string; busyTimeoutMs: number; role: 'writer' | 'reader' }>;
+export type WorkerInit = Readonly<{ path: string; busyTimeoutMs: number; role: 'writer' | 'reader'; maxPageCount?: number }>;
 
 /** The first message a worker sends: its database is open (and migrated, for the writer), or not. */
 export type Hello = { ready: true; migration: MigrationReport | null } | { ready: false; error: unknown };
@@ -13,6 +13,7 @@ export type Ops = {
   list: { arg: ListFilter; result: Page };
   stats: { arg: null; result: Stats };
   ping: { arg: null; result: true };
+  writable: { arg: null; result: boolean };
   close: { arg: null; result: true };
 };
 export type Op = keyof Ops;

@@ -41,6 +41,11 @@ export type Store = {
   stats(): Promise<{ ok: true; stats: Stats } | Failed>;
   /** True when the messages table answers a query. */
   ping(): Promise<boolean>;
+  /**
+   * False while the database cannot take writes: the last commit failed for lack of space or an
+   * I/O error and a probe write still fails. True again as soon as a write succeeds.
+   */
+  writable(): Promise<boolean>;
   /** Commits what is queued, then closes the database. */
   close(): Promise<void>;
 };

@@ -13,6 +13,8 @@ export type WorkerStoreOptions = {
   path: string;
   /** How long a statement waits for another connection's lock before failing (a 503). */
   busyTimeoutMs?: number;
+  /** Caps the file at this many pages (tests fill the "disk" with it); never set in production. */
+  maxPageCount?: number;
   now: () => Date;
 };
 
@@ -127,7 +129,7 @@ export async function openChannel(init: WorkerInit, url: URL = WORKER_URL): Prom
 
 export async function openWorkerStore(options: WorkerStoreOptions): Promise<{ store: Store; migration: MigrationReport }> {
   const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
-  const opened = await openChannel({ path: options.path, busyTimeoutMs, role: 'writer' });
+  const opened = await openChannel({ path: options.path, busyTimeoutMs, role: 'writer', ...(options.maxPageCount !== undefined && { maxPageCount: options.maxPageCount }) });
   const writer = opened.channel;
   let reader = writer;
   if (options.path !== ':memory:') {
@@ -175,6 +177,10 @@ export async function openWorkerStore(options: WorkerStoreOptions): Promise<{ st
     async ping() {
       // Asked of the writer: reads queue behind a slow `q` scan on the reader, commits never take long.
       return (await writer.call('ping', null)).ok;
+    },
+    async writable() {
+      const r = await writer.call('writable', null);
+      return r.ok && r.value;
     },
     close() {
       closing ??= (async () => {

@@ -57,6 +57,8 @@ function serve(db: Database): void {
         case 'ping':
           db.ping();
           return reply({ id, ok: true, value: true });
+        case 'writable':
+          return reply({ id, ok: true, value: db.writable() });
         case 'close':
           while (queue.length > 0) flush();
           db.close();

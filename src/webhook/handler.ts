@@ -9,6 +9,7 @@ import { failure, invalid, json, withLog, type Reply } from '../http/reply.ts';
 import type { Logger } from '../log/logger.ts';
 import type { ServiceMetrics, WebhookResult } from '../metrics/service-metrics.ts';
 import type { Store } from '../storage/store.ts';
+import type { InFlightLimit } from './in-flight.ts';
 import { verifySignature } from './signature.ts';
 import { validateMessage } from './validate.ts';
 
@@ -17,6 +18,7 @@ export type WebhookDeps = {
   store: Store;
   metrics: Pick<ServiceMetrics, 'webhookRequests'>;
   logger: Logger;
+  inFlight: InFlightLimit;
 };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -32,6 +34,20 @@ function parseJson(bytes: Buffer): Parsed {
 }
 
 export async function handleWebhook(deps: WebhookDeps, req: IncomingMessage): Promise<Reply> {
+  // Refused before the body is read: an overloaded service does the least work it can. Node reads
+  // and drops the unread body after the answer, so the connection stays usable for the retry.
+  if (!deps.inFlight.tryAcquire()) {
+    deps.metrics.webhookRequests.inc(['overloaded']);
+    return withLog(failure('server_busy'), { dup: false, result: 'overloaded' });
+  }
+  try {
+    return await receive(deps, req);
+  } finally {
+    deps.inFlight.release();
+  }
+}
+
+async function receive(deps: WebhookDeps, req: IncomingMessage): Promise<Reply> {
   const outcome = (result: WebhookResult, reply: Reply, messageId?: string): Reply => {
     deps.metrics.webhookRequests.inc([result]);
     return withLog(reply, { ...(messageId !== undefined && { message_id: messageId }), dup: result === 'duplicate', result });

@@ -31,7 +31,7 @@ export type TestServiceOptions = {
   env?: Env;
   /** Use this database file instead of a fresh one (e.g. a legacy file made by the test). */
   dbPath?: string;
-} & Partial<Pick<ServiceOptions, 'store' | 'busyTimeoutMs' | 'clock' | 'shutdownGraceMs' | 'timeoutMs'>>;
+} & Partial<Pick<ServiceOptions, 'store' | 'busyTimeoutMs' | 'clock' | 'shutdownGraceMs' | 'timeoutMs' | 'maxInFlightWebhooks'>>;
 
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'webhook-test-'));
@@ -60,6 +60,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
   if (options.clock !== undefined) serviceOptions.clock = options.clock;
   if (options.shutdownGraceMs !== undefined) serviceOptions.shutdownGraceMs = options.shutdownGraceMs;
   if (options.timeoutMs !== undefined) serviceOptions.timeoutMs = options.timeoutMs;
+  if (options.maxInFlightWebhooks !== undefined) serviceOptions.maxInFlightWebhooks = options.maxInFlightWebhooks;
   const service = await startService(config, serviceOptions);
 
   let stopped = false;

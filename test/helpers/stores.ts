@@ -15,6 +15,7 @@ export function failingStore(options: FailingStoreOptions = {}): Store {
     list: async () => error(),
     stats: async () => error(),
     ping: async () => false,
+    writable: async () => false,
     close: async () => {},
   };
 }

@@ -108,6 +108,7 @@ test('a handler that throws gives 500 {"detail":"Internal Server Error"} and log
     },
     stats: async () => ({ ok: true, stats: { total_messages: 0, senders_count: 0, messages_per_sender: [], first_message_ts: null, last_message_ts: null } }),
     ping: async () => true,
+    writable: async () => true,
     close: async () => {},
   };
   const svc = await startTestService({ store });

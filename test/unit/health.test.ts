@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { live, ready } from '../../src/health/handlers.ts';
 
-const store = (answers: boolean) => ({ ping: async () => answers });
+const store = (answers: boolean, writable = true) => ({ ping: async () => answers, writable: async () => writable });
 
 test('live is 200 {"status":"ok"}', () => {
   assert.deepEqual(live(), { kind: 'json', status: 200, body: { status: 'ok' } });
@@ -30,4 +30,12 @@ test('each failed check is named in the reasons of a 503', async () => {
       body: { status: 'not ready', reasons },
     });
   }
+});
+
+test('a database that answers reads but cannot take writes is not ready', async () => {
+  assert.deepEqual(await ready({ secretConfigured: true, store: store(true, false), lifecycle: { shuttingDown: false } }), {
+    kind: 'json',
+    status: 503,
+    body: { status: 'not ready', reasons: ['database not writable'] },
+  });
 });
