@@ -78,7 +78,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 async function start(file: string, db: string): Promise<ServiceChild> {
-  const child = await startServiceChild(file, { WEBHOOK_SECRET: secret, DATABASE_URL: `sqlite:///${db}` });
+  const child = await startServiceChild(file, { WEBHOOK_SECRET: secret, DATABASE_URL: `sqlite:///${db}` }, `${db}.log`);
   children.add(child);
   return child;
 }
