@@ -35,9 +35,21 @@ export function describeError(err: unknown): { type: string; message: string; st
 export function createLogger(options: LoggerOptions): Logger {
   const threshold = RANK[options.level];
   const enabled = (level: LogLevel): boolean => RANK[level] >= threshold;
+  // toISOString costs about a microsecond; lines written in the same millisecond share the string.
+  let lastMs = NaN;
+  let lastIso = '';
+  const stamp = (): string => {
+    const now = options.now();
+    const ms = now.getTime();
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastIso = now.toISOString();
+    }
+    return lastIso;
+  };
   const line = (level: LogLevel, fields: LogFields): void => {
     if (!enabled(level)) return;
-    options.write(`${JSON.stringify({ ts: options.now().toISOString(), level, ...fields })}\n`);
+    options.write(`${JSON.stringify({ ts: stamp(), level, ...fields })}\n`);
   };
   return {
     level: options.level,
