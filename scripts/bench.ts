@@ -10,7 +10,7 @@
 //
 //   npm run bench -- [--seconds 5] [--rounds 3] [--connections 64] [--rows 1000000] [--json]
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -120,7 +120,8 @@ type IngestResult = {
 type IngestLatency = Latency & { rps: number; errors: Record<string, number> };
 type ReadsResult = {
   rows: number;
-  reads: Record<string, Latency>;
+  /** Client: measured by the bench over loopback. Server: the service's own latency_ms for the same requests. */
+  reads: Record<string, { client: Latency; server: Latency }>;
   ingest_with_reads: {
     writer_connections: number;
     reader_connections: number;
@@ -211,12 +212,26 @@ const READS: readonly { name: string; path: string }[] = [
   { name: 'q=kalo (common)', path: '/messages?limit=50&q=kalo' },
 ];
 
-async function timeRead(port: number, path: string, n: number): Promise<Latency> {
-  const bytes = requestBytes('GET', path, {});
+async function timeRead(port: number, path: string, n: number, tag: string): Promise<Latency> {
   const times: number[] = [];
   for (let i = 0; i < n + 2; i += 1) {
-    const r = await runOnce(port, bytes);
-    if (i >= 2) times.push(r); // the first two warm the caches
+    // The id lets the service's own log line (its latency_ms) be matched to this request.
+    const ms = await runOnce(port, requestBytes('GET', path, { 'X-Request-ID': `${tag}-${i}` }));
+    if (i >= 2) times.push(ms); // the first two warm the caches
+  }
+  return latency(times);
+}
+
+/** latency_ms the service logged for requests whose X-Request-ID starts with `tag-` (warm-ups skipped). */
+function serverLatency(logFile: string, tag: string): Latency {
+  const times: number[] = [];
+  for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+    if (!line.includes(`"${tag}-`)) continue;
+    const parsed: unknown = JSON.parse(line);
+    const id: unknown = typeof parsed === 'object' && parsed !== null ? Reflect.get(parsed, 'request_id') : undefined;
+    const ms: unknown = typeof parsed === 'object' && parsed !== null ? Reflect.get(parsed, 'latency_ms') : undefined;
+    const n = typeof id === 'string' && id.startsWith(`${tag}-`) ? Number(id.slice(tag.length + 1)) : NaN;
+    if (n >= 2 && typeof ms === 'number') times.push(ms);
   }
   return latency(times);
 }
@@ -234,12 +249,14 @@ async function reads(): Promise<ReadsResult> {
   const db = seededDatabase();
   const service = await start(entry, db);
   const memStart = memoryKiB(service.pid);
-  const timed: Record<string, Latency> = {};
-  for (const read of READS) {
+  const timed: Record<string, { client: Latency; server: Latency }> = {};
+  for (const [i, read] of READS.entries()) {
     if (interrupted) break;
     const samples = read.name.startsWith('q=') ? 5 : 30;
-    timed[read.name] = await timeRead(service.port, read.path, samples);
-    say(`read ${read.name.padEnd(26)} p50 ${fmt(timed[read.name]?.p50)} ms · p99 ${fmt(timed[read.name]?.p99)} ms`);
+    const client = await timeRead(service.port, read.path, samples, `read${i}`);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the service writes its log line after the response
+    timed[read.name] = { client, server: serverLatency(`${db}.log`, `read${i}`) };
+    say(`read ${read.name.padEnd(26)} server p50 ${fmt(timed[read.name]?.server.p50)} ms · client p50 ${fmt(client.p50)} ms · p99 ${fmt(client.p99)} ms`);
   }
 
   // Ingest alone, then with readers running the same mix of reads at the same time.
@@ -290,8 +307,8 @@ function printIngest(r: IngestResult): string[] {
 function printReads(r: ReadsResult): string[] {
   const { reads: timed, ingest_with_reads: w, service_memory_kib: memory } = r;
   return [
-    `Reads on ${rows.toLocaleString('en')} seeded messages, one at a time`,
-    table(['read', 'n', 'p50 ms', 'p99 ms', 'mean ms'], Object.entries(timed).map(([name, l]) => [name, String(l.n), fmt(l.p50), fmt(l.p99), fmt(l.mean)])),
+    `Reads on ${rows.toLocaleString('en')} seeded messages, one at a time (server: the service's own latency_ms; client: over loopback)`,
+    table(['read', 'n', 'server p50 ms', 'server p99 ms', 'client p50 ms', 'client p99 ms'], Object.entries(timed).map(([name, l]) => [name, String(l.client.n), fmt(l.server.p50), fmt(l.server.p99), fmt(l.client.p50), fmt(l.client.p99)])),
     '',
     `Ingest p99 with ${w.writer_connections} writer connections: alone ${fmt(w.alone.p99)} ms (${fmt(w.alone.rps, 0)} req/s); ` +
       `with 4 connections reading ${fmt(w.with_reads.p99)} ms (${fmt(w.with_reads.rps, 0)} req/s, ${w.with_reads.reads_done} reads done); ratio ${fmt(w.p99_ratio)}`,

@@ -2,8 +2,6 @@
 // group-commits: every insert request that arrived while the previous COMMIT was running (the
 // thread was busy, so they queued as messages) goes into the next transaction and shares its fsync.
 // Each request is answered only after its COMMIT, so a 200 still means durable.
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase, type Database } from './database.ts';
 import { MAX_BATCH, type Hello, type Request, type Response, type WorkerInit } from './protocol.ts';
@@ -71,22 +69,6 @@ function serve(db: Database): void {
     }
   });
 }
-
-/**
- * On Linux a thread has its own nice value: the reader lowers its own, so when reads and ingest
- * compete for the CPU the scheduler favours the HTTP thread and the writer. Best effort elsewhere.
- */
-function yieldCpuToWriters(): void {
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(tid) && tid > 0) setPriority(tid, READER_NICE);
-  } catch {
-    // not Linux, or not allowed: reads simply compete on equal terms
-  }
-}
-
-const READER_NICE = 10;
-if (init.role === 'reader') yieldCpuToWriters();
 
 let hello: Hello;
 let opened: Database | undefined;
