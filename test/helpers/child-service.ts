@@ -42,13 +42,28 @@ export function withinMs<T>(ms: number, what: string, promise: Promise<T>): Prom
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-export async function startChildService(t: AfterHook, env: Record<string, string>): Promise<ChildService> {
+/** A child process of the real entry point, with its output collected and parsed as it arrives. */
+export type Child = {
+  proc: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Parsed stdout lines (non-JSON lines are kept as {raw}). */
+  lines(): Record<string, unknown>[];
+  /** Resolves when a stdout line matches; rejects after `ms` or when the process exits first. */
+  waitFor(what: string, match: (line: Record<string, unknown>) => boolean, ms?: number): Promise<Record<string, unknown>>;
+  exited: Promise<Exit>;
+  waitExit(ms?: number): Promise<Exit>;
+};
+
+/** Runs src/main.ts with exactly `env` (plus PATH); SIGKILLed when the test ends if still running. */
+export function spawnChild(t: AfterHook, env: Record<string, string>, options: { cwd?: string } = {}): Child {
   const proc = spawn(process.execPath, [MAIN], {
-    cwd: ROOT,
-    env: { PATH: process.env['PATH'] ?? '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'INFO', ...env },
+    cwd: options.cwd ?? ROOT,
+    env: { PATH: process.env['PATH'] ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
+  let err = '';
   let pending = '';
   const parsed: Record<string, unknown>[] = [];
   const waiters = new Set<() => void>();
@@ -70,7 +85,7 @@ export async function startChildService(t: AfterHook, env: Record<string, string
     pending = pending.slice(end + 1);
     for (const w of waiters) w();
   });
-  proc.stderr?.on('data', (chunk: string) => void (out += chunk));
+  proc.stderr?.on('data', (chunk: string) => void (err += chunk));
   const exited = new Promise<Exit>((resolveExit) => {
     proc.on('exit', (code, signal) => {
       resolveExit({ code, signal });
@@ -83,33 +98,46 @@ export async function startChildService(t: AfterHook, env: Record<string, string
       await exited;
     }
   });
-
-  const waitForLine = (match: (line: Record<string, unknown>) => boolean, ms = 15_000): Promise<Record<string, unknown>> => {
-    const found = new Promise<Record<string, unknown>>((resolveLine, reject) => {
-      const check = (): void => {
-        const line = parsed.find(match);
-        if (line !== undefined) {
-          waiters.delete(check);
-          resolveLine(line);
-        } else if (proc.exitCode !== null || proc.signalCode !== null) {
-          waiters.delete(check);
-          reject(new Error(`the service exited first; output:\n${out}`));
-        }
-      };
-      waiters.add(check);
-      check();
-    });
-    return withinMs(ms, 'a log line', found);
-  };
-
-  const listening = await waitForLine((l) => l['msg'] === 'listening');
+  const describe = (): string => `stdout:\n${out}\nstderr:\n${err}`;
   return {
     proc,
-    port: Number(listening['port']),
-    output: () => out,
+    stdout: () => out,
+    stderr: () => err,
     lines: () => parsed,
-    waitForLine,
+    waitFor(what, match, ms = 15_000) {
+      const found = new Promise<Record<string, unknown>>((resolveLine, reject) => {
+        const check = (): void => {
+          const line = parsed.find(match);
+          if (line !== undefined) {
+            waiters.delete(check);
+            resolveLine(line);
+          } else if (proc.exitCode !== null || proc.signalCode !== null) {
+            waiters.delete(check);
+            reject(new Error(`the process exited before ${what}\n${describe()}`));
+          }
+        };
+        waiters.add(check);
+        check();
+      });
+      return withinMs(ms, `${what}\n${describe()}`, found);
+    },
     exited,
-    peakRss: () => peakRssOf(proc.pid),
+    waitExit: (ms = 15_000) => withinMs(ms, 'exit', exited),
+  };
+}
+
+export async function startChildService(t: AfterHook, env: Record<string, string>): Promise<ChildService> {
+  const child = spawnChild(t, { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'INFO', ...env });
+  const waitForLine = (match: (line: Record<string, unknown>) => boolean, ms = 15_000): Promise<Record<string, unknown>> =>
+    child.waitFor('a log line', match, ms);
+  const listening = await waitForLine((l) => l['msg'] === 'listening');
+  return {
+    proc: child.proc,
+    port: Number(listening['port']),
+    output: () => `${child.stdout()}${child.stderr()}`,
+    lines: child.lines,
+    waitForLine,
+    exited: child.exited,
+    peakRss: () => peakRssOf(child.proc.pid),
   };
 }

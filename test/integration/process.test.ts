@@ -2,7 +2,6 @@
 // graceful shutdown, and what reaches stdout/stderr.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
@@ -10,27 +9,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { sign } from '../../src/webhook/signature.ts';
+import { spawnChild, withinMs, type Child } from '../helpers/child-service.ts';
 import { message } from '../helpers/service.ts';
 
 type TestContext = { after(fn: () => unknown): void };
-type Line = Record<string, unknown>;
-type Exit = { code: number | null; signal: NodeJS.Signals | null };
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
-const MAIN = join(ROOT, 'src', 'main.ts');
 const WAIT_MS = 10_000;
 const CHILD_SECRET = 'Pr0cess-Test-S3cret-7f3a9c';
-
-type Child = {
-  proc: ChildProcess;
-  dir: string;
-  stdout(): string;
-  stderr(): string;
-  /** Parsed stdout lines (non-JSON lines are kept as {raw}). */
-  lines(): Line[];
-  waitFor(what: string, match: (line: Line) => boolean): Promise<Line>;
-  waitExit(): Promise<Exit>;
-};
 
 function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'webhook-process-'));
@@ -38,92 +24,20 @@ function tempDir(t: TestContext): string {
   return dir;
 }
 
-/** Bounded: rejects after WAIT_MS so a hung child fails the test instead of stalling it. */
+/** Bounded: rejects after WAIT_MS so a hung request fails the test instead of stalling it. */
 function within<T>(what: string, promise: Promise<T>, describe: () => string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${WAIT_MS} ms waiting for ${what}\n${describe()}`)), WAIT_MS);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  return withinMs(WAIT_MS, `${what}\n${describe()}`, promise);
 }
 
-function startChild(t: TestContext, env: Record<string, string>, options: { cwd?: string; dir?: string } = {}): Child {
-  const dir = options.dir ?? tempDir(t);
-  const proc = spawn(process.execPath, [MAIN], {
-    cwd: options.cwd ?? ROOT,
-    env: { PATH: process.env['PATH'] ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  let pending = '';
-  const parsed: Line[] = [];
-  const waiters = new Set<() => void>();
-  proc.stdout?.setEncoding('utf8');
-  proc.stderr?.setEncoding('utf8');
-  proc.stdout?.on('data', (chunk: string) => {
-    out += chunk;
-    pending += chunk;
-    const end = pending.lastIndexOf('\n');
-    if (end === -1) return;
-    for (const raw of pending.slice(0, end).split('\n').filter((l) => l !== '')) {
-      try {
-        parsed.push(JSON.parse(raw) as Line);
-      } catch {
-        parsed.push({ raw });
-      }
-    }
-    pending = pending.slice(end + 1);
-    for (const w of waiters) w();
-  });
-  proc.stderr?.on('data', (chunk: string) => {
-    err += chunk;
-  });
-  const exited = new Promise<Exit>((resolveExit) => {
-    proc.on('exit', (code, signal) => {
-      resolveExit({ code, signal });
-      for (const w of waiters) w();
-    });
-  });
-  const describe = (): string => `stdout:\n${out}\nstderr:\n${err}`;
-  t.after(async () => {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill('SIGKILL');
-      await exited;
-    }
-  });
-  return {
-    proc,
-    dir,
-    stdout: () => out,
-    stderr: () => err,
-    lines: () => parsed,
-    waitFor(what, match) {
-      const found = new Promise<Line>((resolveLine, reject) => {
-        const check = (): void => {
-          const line = parsed.find(match);
-          if (line !== undefined) {
-            waiters.delete(check);
-            resolveLine(line);
-          } else if (proc.exitCode !== null || proc.signalCode !== null) {
-            waiters.delete(check);
-            reject(new Error(`process exited before ${what}\n${describe()}`));
-          }
-        };
-        waiters.add(check);
-        check();
-      });
-      return within(what, found, describe);
-    },
-    waitExit: () => within('exit', exited, describe),
-  };
+function startChild(t: TestContext, env: Record<string, string>, options: { cwd?: string } = {}): Child {
+  return spawnChild(t, env, options);
 }
 
 /** Starts a healthy child on a free port and returns it with its port. */
 async function startListening(t: TestContext, extraEnv: Record<string, string> = {}): Promise<{ child: Child; port: number; dbPath: string }> {
   const dir = tempDir(t);
   const dbPath = join(dir, 'app.db');
-  const child = startChild(t, { WEBHOOK_SECRET: CHILD_SECRET, DATABASE_URL: `sqlite:///${dbPath}`, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'INFO', ...extraEnv }, { dir });
+  const child = startChild(t, { WEBHOOK_SECRET: CHILD_SECRET, DATABASE_URL: `sqlite:///${dbPath}`, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'INFO', ...extraEnv });
   const listening = await child.waitFor('the listening line', (l) => l['msg'] === 'listening');
   const port = listening['port'];
   assert.equal(typeof port, 'number');
@@ -301,7 +215,7 @@ test('the secret and the signature never appear in stdout or stderr', async (t) 
 
 test('a relative sqlite URL is resolved against the working directory and its folder is created', async (t) => {
   const cwd = tempDir(t);
-  const child = startChild(t, { WEBHOOK_SECRET: CHILD_SECRET, DATABASE_URL: 'sqlite:///nested/deeper/app.db', PORT: '0', HOST: '127.0.0.1' }, { cwd, dir: cwd });
+  const child = startChild(t, { WEBHOOK_SECRET: CHILD_SECRET, DATABASE_URL: 'sqlite:///nested/deeper/app.db', PORT: '0', HOST: '127.0.0.1' }, { cwd });
   const listening = await child.waitFor('the listening line', (l) => l['msg'] === 'listening');
   assert.ok(existsSync(join(cwd, 'nested', 'deeper', 'app.db')), 'database created under the working directory');
   assert.ok(!existsSync(join(ROOT, 'nested')), 'not created next to the source');
