@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import { foldText } from '../domain/fold.ts';
 import type { StoredMessage } from '../domain/message.ts';
+import { isStorageFault, RowError, unwrap } from './errors.ts';
 import { listQuery } from './list-query.ts';
 import { migrate, type MigrationReport } from './migrations.ts';
 import type { InsertResult, ListFilter, NewMessage, Page, Stats } from './store.ts';
@@ -41,27 +42,6 @@ export type Database = {
 };
 
 type Row = Record<string, SQLInputValue>;
-
-/** An error raised by a statement inside a transaction, as opposed to by BEGIN or COMMIT. */
-class RowError extends Error {
-  readonly inner: unknown;
-  constructor(inner: unknown) {
-    super('statement failed');
-    this.inner = inner;
-  }
-}
-
-const unwrap = (error: unknown): unknown => (error instanceof RowError ? error.inner : error);
-
-// Primary result codes that say the database cannot take writes, as opposed to a passing lock
-// (BUSY, LOCKED) or a refused row (CONSTRAINT): PERM, READONLY, IOERR, CORRUPT, FULL, CANTOPEN, NOTADB.
-// https://www.sqlite.org/rescode.html
-const STORAGE_FAULTS = new Set([3, 8, 10, 11, 13, 14, 26]);
-
-function isStorageFault(error: unknown): boolean {
-  const code: unknown = typeof error === 'object' && error !== null ? Reflect.get(error, 'errcode') : undefined;
-  return typeof code === 'number' && STORAGE_FAULTS.has(code & 0xff);
-}
 
 /** Bytes the probe writes: more than the largest message (4,096 code points of 4 UTF-8 bytes, twice). */
 export const PROBE_BYTES = 2 * 4 * 4096;
