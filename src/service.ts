@@ -123,10 +123,13 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       server.close(() => {
         clearTimeout(force);
         metrics.stop();
-        void openStore.close().then(() => {
-          logger.info('stopped');
-          resolve();
-        });
+        void openStore
+          .close()
+          .catch((err: unknown) => logger.error('closing the database failed', err))
+          .then(() => {
+            logger.info('stopped');
+            resolve();
+          });
       });
       server.closeIdleConnections();
     });

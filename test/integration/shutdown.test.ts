@@ -41,3 +41,12 @@ test('a port already in use fails the start and closes the store it was given', 
   await assert.rejects(startService(loaded.config, { write: () => {}, store }), { code: 'EADDRINUSE' });
   assert.equal(closed, 1);
 });
+
+test('a database that fails to close is logged, and shutdown still completes', async (t) => {
+  const store = { ...failingStore(), close: async () => Promise.reject(new Error('worker would not stop')) };
+  const svc = await startTestService({ store });
+  t.after(() => svc.stop());
+  await svc.shutdown('test');
+  const messages = svc.logs.map((l) => l['msg']).filter((m) => m !== undefined);
+  assert.deepEqual(messages.slice(-2), ['closing the database failed', 'stopped']);
+});
