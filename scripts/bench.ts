@@ -14,8 +14,8 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openDatabase } from '../src/storage/database.ts';
-import { SCHEMA_VERSION } from '../src/storage/migrations.ts';
+import { openDatabase } from '../src/storage/sqlite/database.ts';
+import { SCHEMA_VERSION } from '../src/storage/sqlite/migrations.ts';
 import { ENTRIES, memoryKiB, startServiceChild, type ServiceChild } from './lib/child.ts';
 import { numberFlag, parseFlags, stringFlag, usageExit } from './lib/cli.ts';
 import { runLoad, requestBytes, type LoadResult } from './lib/raw-load.ts';

@@ -3,7 +3,7 @@
 //   node scripts/seed.ts --db /tmp/seed.db [--rows 1000000] [--seed 42]
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { openDatabase } from '../src/storage/database.ts';
+import { openDatabase } from '../src/storage/sqlite/database.ts';
 import { numberFlag, parseFlags, stringFlag, usageExit } from './lib/cli.ts';
 import { seedDatabase } from './lib/seed-db.ts';
 

@@ -9,7 +9,7 @@ import type { Lifecycle } from './health/handlers.ts';
 import { pickRequestId } from './http/request-id.ts';
 import { createLogger, type Logger } from './log/logger.ts';
 import { createServiceMetrics, UNMATCHED_PATH, type ServiceMetrics } from './metrics/service-metrics.ts';
-import { openWorkerStore } from './storage/worker-store.ts';
+import { openWorkerStore } from './storage/sqlite/worker-store.ts';
 import { createInFlightLimit, MAX_IN_FLIGHT_WEBHOOKS } from './webhook/in-flight.ts';
 import type { Store } from './storage/store.ts';
 

@@ -1,5 +1,5 @@
 // Fills a database opened with the service's own openDatabase, in large transactions.
-import type { Database } from '../../src/storage/database.ts';
+import type { Database } from '../../src/storage/sqlite/database.ts';
 import type { NewMessage } from '../../src/storage/store.ts';
 import { seedMessages } from './seed-data.ts';
 

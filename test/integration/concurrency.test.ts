@@ -2,7 +2,7 @@
 // every sender gets 200; distinct ids delivered at once are all stored.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_BATCH } from '../../src/storage/protocol.ts';
+import { MAX_BATCH } from '../../src/storage/sqlite/protocol.ts';
 import { metricValue, scrape } from '../helpers/metrics.ts';
 import { bodyOf, message, startTestService } from '../helpers/service.ts';
 

@@ -6,7 +6,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { instantKey } from '../../src/domain/timestamp.ts';
-import { openDatabase, type Database } from '../../src/storage/database.ts';
+import { openDatabase, type Database } from '../../src/storage/sqlite/database.ts';
 import type { NewMessage } from '../../src/storage/store.ts';
 import { bodyOf, message, startTestService, tempDir } from '../helpers/service.ts';
 

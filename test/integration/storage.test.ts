@@ -8,7 +8,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { metricValue, scrape } from '../helpers/metrics.ts';
 import { bodyOf, message, startTestService, tempDir, type TestService } from '../helpers/service.ts';
 import { failingStore } from '../helpers/stores.ts';
-import { SCHEMA_VERSION } from '../../src/storage/migrations.ts';
+import { SCHEMA_VERSION } from '../../src/storage/sqlite/migrations.ts';
 
 async function webhookCount(svc: TestService, result: string): Promise<number | undefined> {
   const text = await scrape(svc);

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { openChannel } from '../../src/storage/worker-store.ts';
+import { openChannel } from '../../src/storage/sqlite/worker-store.ts';
 
 const CRASHING = new URL('../helpers/crashing-worker.ts', import.meta.url);
 

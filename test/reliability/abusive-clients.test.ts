@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { openWorkerStore } from '../../src/storage/worker-store.ts';
+import { openWorkerStore } from '../../src/storage/sqlite/worker-store.ts';
 import type { Store } from '../../src/storage/store.ts';
 import { reportFigures } from '../helpers/figures.ts';
 import { metricValue, scrape } from '../helpers/metrics.ts';

@@ -10,7 +10,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { performance } from 'node:perf_hooks';
-import { openWorkerStore } from '../../src/storage/worker-store.ts';
+import { openWorkerStore } from '../../src/storage/sqlite/worker-store.ts';
 import { reportFigures } from '../helpers/figures.ts';
 import { metricValue, scrape } from '../helpers/metrics.ts';
 import { bodyOf, message, startTestService, tempDir, type TestService } from '../helpers/service.ts';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { legacyInstantKey } from '../../src/storage/legacy-ts.ts';
+import { legacyInstantKey } from '../../src/storage/sqlite/legacy-ts.ts';
 import { instantKey } from '../../src/domain/timestamp.ts';
 
 const TEN_UTC = '2025-01-15T10:00:00.000000000Z';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isStorageFault, RowError, unwrap } from '../../src/storage/errors.ts';
+import { isStorageFault, RowError, unwrap } from '../../src/storage/sqlite/errors.ts';
 
 const sqliteError = (errcode: number): Error => Object.assign(new Error('x'), { errcode });
 

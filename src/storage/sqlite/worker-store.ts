@@ -4,10 +4,10 @@
 // /messages and /stats from WAL snapshots, so a slow read never delays a commit. An in-memory
 // database cannot be shared between connections, so there the writer serves reads too.
 import { Worker } from 'node:worker_threads';
-import type { Message } from '../domain/message.ts';
+import type { Message } from '../../domain/message.ts';
 import type { MigrationReport } from './migrations.ts';
 import { MAX_BATCH, type Hello, type Op, type Ops, type Response, type WorkerInit } from './protocol.ts';
-import type { Failed, InsertResult, NewMessage, Store } from './store.ts';
+import type { Failed, InsertResult, NewMessage, Store } from '../store.ts';
 
 export type WorkerStoreOptions = {
   path: string;

@@ -2,7 +2,7 @@
 // transaction. Version 1 is the earlier service's table as it was, so a database file it created
 // (user_version 0, table present) is upgraded in place by the later steps with every row kept.
 import type { DatabaseSync } from 'node:sqlite';
-import { foldText } from '../domain/fold.ts';
+import { foldText } from '../../domain/fold.ts';
 import { legacyInstantKey } from './legacy-ts.ts';
 
 const MIGRATIONS: readonly string[] = [

@@ -1,7 +1,7 @@
 // Ordering keys for rows written by the earlier service, whose `ts` values may not follow today's
 // strict grammar (offsets, lowercase z, a space for T, no seconds). Such rows are kept as they are;
 // they only need a key that places them at their instant.
-import { instantKey, isCalendarInstant, type InstantKey } from '../domain/timestamp.ts';
+import { instantKey, isCalendarInstant, type InstantKey } from '../../domain/timestamp.ts';
 
 const LENIENT = /^\s*([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.,]([0-9]+))?)?\s*(Z|z|[+-][0-9]{2}:?[0-9]{2})?\s*$/;
 

@@ -1,6 +1,6 @@
 // What the HTTP thread and a storage worker say to each other. Values cross by structured clone.
 import type { MigrationReport } from './migrations.ts';
-import type { InsertResult, ListFilter, NewMessage, Page, Stats } from './store.ts';
+import type { InsertResult, ListFilter, NewMessage, Page, Stats } from '../store.ts';
 
 export type WorkerInit = Readonly<{ path: string; busyTimeoutMs: number; role: 'writer' | 'reader'; maxPageCount?: number }>;
 

@@ -4,8 +4,8 @@
 // text_fold (a trigram index cost more at ingest than it saved here: see BENCHMARKS.md), run on
 // the reader thread so it never holds up a commit.
 import type { SQLInputValue } from 'node:sqlite';
-import { foldText } from '../domain/fold.ts';
-import type { ListFilter } from './store.ts';
+import { foldText } from '../../domain/fold.ts';
+import type { ListFilter } from '../store.ts';
 
 export type ListQuery = {
   /** Rows of the page; takes $limit and $offset besides `params`. */

@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase, type Database } from './database.ts';
 import { MAX_BATCH, type Hello, type Request, type Response, type WorkerInit } from './protocol.ts';
-import type { NewMessage } from './store.ts';
+import type { NewMessage } from '../store.ts';
 
 if (parentPort === null) throw new Error('storage worker started outside a worker thread');
 const port = parentPort;

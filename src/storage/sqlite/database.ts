@@ -6,12 +6,12 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
-import { foldText } from '../domain/fold.ts';
-import type { StoredMessage } from '../domain/message.ts';
+import { foldText } from '../../domain/fold.ts';
+import type { StoredMessage } from '../../domain/message.ts';
 import { isStorageFault, RowError, unwrap } from './errors.ts';
 import { listQuery } from './list-query.ts';
 import { migrate, type MigrationReport } from './migrations.ts';
-import type { InsertResult, ListFilter, NewMessage, Page, Stats } from './store.ts';
+import type { InsertResult, ListFilter, NewMessage, Page, Stats } from '../store.ts';
 
 export type DatabaseOptions = {
   path: string;
