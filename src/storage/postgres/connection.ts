@@ -12,7 +12,7 @@ import { Handshake, startupBytes } from './startup.ts';
 import { StatementCache } from './statements.ts';
 import { openTransport, type TransportOptions } from './transport.ts';
 import type { PgConnectionConfig } from './url.ts';
-import { buildRow, rowCountOf, type Row } from './values.ts';
+import type { Row } from './values.ts';
 import { decode, type BackendMessage } from './wire/decode.ts';
 import { bind, closeStatement, describePortal, execute, parse, sync, terminate, type Param } from './wire/encode.ts';
 import { FrameReader } from './wire/frames.ts';
@@ -40,6 +40,13 @@ export type ConnectionOptions = TransportOptions &
 export type OpenResult = { ok: true; connection: Connection } | { ok: false; error: PgError };
 
 export type ExecOptions = { name?: string; timeoutMs?: number };
+
+/** Mistakes in the caller's code, thrown before anything is sent. */
+export function checkStatement(sql: string, name: string | undefined, params: readonly Param[]): void {
+  if (sql.includes('\0')) throw new TypeError('the SQL text must not contain a NUL character');
+  if (name !== undefined && (name === '' || name.includes('\0') || Buffer.byteLength(name) > 63)) throw new TypeError('a statement name must be 1 to 63 bytes without NUL');
+  if (params.length > 65535) throw new RangeError('at most 65535 parameters fit in one statement');
+}
 
 const lost = (): PgError => new PgError('connection', 'the connection to the server was lost');
 
@@ -144,7 +151,7 @@ export class Connection {
 
   /** Sends one statement; the promise settles with its rows or its error, never rejects. */
   query(sql: string, params: readonly Param[], options: ExecOptions = {}): Promise<QueryResult> {
-    if (sql.includes('\0')) throw new TypeError('the SQL text must not contain a NUL character');
+    checkStatement(sql, options.name, params);
     if (this.#phase !== 'ready') return Promise.resolve({ ok: false, error: this.#serverError ?? lost() });
     const name = options.name ?? '';
     const bound = bind('', name, params);
