@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type SpawnOptions } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { after, before } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -198,5 +199,24 @@ export async function startCluster(t: After, options: ClusterOptions = {}): Prom
     },
     certificates,
     users: { clear: { name: 'clear_user', password: CLEAR_PASSWORD }, md5: { name: 'md5_user', password: MD5_PASSWORD } },
+  };
+}
+
+/**
+ * One cluster for the whole test file: started before its first test (when PostgreSQL is
+ * installed), stopped after its last. Tests still call havePostgres(t) to skip or fail.
+ */
+export function useCluster(options: ClusterOptions = {}): () => Cluster {
+  let cluster: Cluster | undefined;
+  const cleanups: (() => unknown)[] = [];
+  before(async () => {
+    if (findBinaries() !== null) cluster = await startCluster({ after: (fn) => cleanups.push(fn) }, options);
+  });
+  after(() => {
+    for (const fn of cleanups) fn();
+  });
+  return () => {
+    assert.ok(cluster !== undefined, 'the cluster did not start');
+    return cluster;
   };
 }

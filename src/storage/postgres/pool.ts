@@ -104,7 +104,8 @@ export class Pool {
   /** Keeps a promise (a transaction) in the set that close() waits for. */
   track<T>(promise: Promise<T>): Promise<T> {
     this.#active.add(promise);
-    void promise.finally(() => this.#active.delete(promise));
+    const forget = (): void => void this.#active.delete(promise);
+    promise.then(forget, forget);
     return promise;
   }
 
