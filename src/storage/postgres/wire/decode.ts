@@ -23,7 +23,11 @@ export type BackendMessage =
   | { type: 'emptyQuery' }
   | { type: 'portalSuspended' }
   | { type: 'parameterDescription'; oids: number[] }
-  | { type: 'negotiateProtocolVersion'; minor: number; options: string[] }
+    /**
+   * The docs call the first field the newest supported minor version; PostgreSQL 15 actually sends
+   * the whole version code (196608 = 3.0), as the recorded fixture shows. Kept as sent.
+   */
+  | { type: 'negotiateProtocolVersion'; newest: number; options: string[] }
   /** COPY is never started by this client; the connection refuses it. */
   | { type: 'copy'; code: string };
 
@@ -139,12 +143,12 @@ function read(type: number, c: Cursor): BackendMessage {
       return { type: 'parameterDescription', oids };
     }
     case 'v': {
-      const minor = c.int32();
+      const newest = c.int32();
       const count = c.int32();
       if (count < 0) throw new RangeError('negative option count');
       const options: string[] = [];
       for (let i = 0; i < count; i++) options.push(c.cstring());
-      return { type: 'negotiateProtocolVersion', minor, options };
+      return { type: 'negotiateProtocolVersion', newest, options };
     }
     case 'G':
     case 'H':
