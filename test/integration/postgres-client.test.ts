@@ -342,3 +342,19 @@ test('close() lets in-flight queries finish, fails later ones as closed, and lea
   assert.equal(failed(await pool.query('SELECT 1')).kind, 'closed');
   await eventually('the backend gone', () => cluster.psql(`SELECT count(*) FROM pg_stat_activity WHERE datname = '${db}'`).trim() === '0');
 });
+
+test('SASLprep agrees with the server: passwords with non-ASCII spaces, soft hyphens, compatibility forms, prohibited characters', async (t) => {
+  if (!havePostgres(t)) return;
+  const cluster = theCluster();
+  const passwords = ['a\u00a0b\u2003c', 'pass\u00adword', '\u2168 roman', 'e\u0301t\u00e9', 'x\ue000 private', 'ü\u0085 control', '\u00ad', 'plain ascii'];
+  for (const [i, password] of passwords.entries()) {
+    const role = `prep_${i}`;
+    const literal = [...password].map((ch) => `\\${ch.codePointAt(0)?.toString(16).padStart(6, '0')}`).join('');
+    cluster.psql(`DROP ROLE IF EXISTS ${role}; CREATE ROLE ${role} LOGIN PASSWORD U&'${literal.replaceAll('\\', '\\+')}'`);
+    const parsed = parsePostgresUrl(cluster.url('postgres', 'sslmode=disable', role, password));
+    assert.ok(parsed.ok);
+    const opened = await Connection.open(parsed.config, connectionOptions);
+    assert.ok(opened.ok, `password #${i} ${JSON.stringify(password)}: ${opened.ok ? '' : opened.error.message}`);
+    await opened.connection.close();
+  }
+});
