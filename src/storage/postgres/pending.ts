@@ -104,6 +104,8 @@ export class Pending {
       case 'readyForQuery':
         if (this.error === null && this.#tag === null) return 'ReadyForQuery before the query completed';
         return null;
+      case 'copy':
+        return 'the server started COPY, which this client never asks for';
       default:
         return `unexpected ${message.type}`;
     }
