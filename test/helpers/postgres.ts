@@ -44,8 +44,9 @@ const inCi = (): boolean => {
 
 /** The bin folder of the newest installed PostgreSQL, or null. */
 export function findBinaries(): string | null {
+  // PG_BINDIR, when set, is the only place looked at (also a way to see the tests skip).
   const override = process.env['PG_BINDIR'];
-  if (override !== undefined && existsSync(join(override, 'initdb'))) return override;
+  if (override !== undefined && override !== '') return existsSync(join(override, 'initdb')) ? override : null;
   const root = '/usr/lib/postgresql';
   if (existsSync(root)) {
     const versions = readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a));
@@ -56,10 +57,18 @@ export function findBinaries(): string | null {
   return which.status === 0 && path !== '' ? join(path, '..') : null;
 }
 
-/** True when PostgreSQL is installed; otherwise skips the test, or fails it under CI. */
-export function havePostgres(t: Skippable): boolean {
-  if (findBinaries() !== null) return true;
-  const why = 'PostgreSQL is not installed (Debian package "postgresql"; .ci/run installs it)';
+const haveOpenssl = (): boolean => spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
+
+const missing = (options: ClusterOptions): string | null => {
+  if (findBinaries() === null) return 'PostgreSQL is not installed (Debian package "postgresql"; .ci/run installs it)';
+  if (options.tls === true && !haveOpenssl()) return 'openssl is not installed (Debian package "openssl"; .ci/run installs it)';
+  return null;
+};
+
+/** True when PostgreSQL (and openssl, for TLS) is installed; otherwise skips the test, or fails it under CI. */
+export function havePostgres(t: Skippable, options: ClusterOptions = {}): boolean {
+  const why = missing(options);
+  if (why === null) return true;
   if (inCi()) assert.fail(`${why}, and CI must run these tests`);
   t.skip(why);
   return false;
@@ -210,7 +219,7 @@ export function useCluster(options: ClusterOptions = {}): () => Cluster {
   let cluster: Cluster | undefined;
   const cleanups: (() => unknown)[] = [];
   before(async () => {
-    if (findBinaries() !== null) cluster = await startCluster({ after: (fn) => cleanups.push(fn) }, options);
+    if (missing(options) === null) cluster = await startCluster({ after: (fn) => cleanups.push(fn) }, options);
   });
   after(() => {
     for (const fn of cleanups) fn();

@@ -358,3 +358,54 @@ test('SASLprep agrees with the server: passwords with non-ASCII spaces, soft hyp
     await opened.connection.close();
   }
 });
+
+test('against a server without TLS: prefer (and no sslmode) falls back to plaintext, require and verify-full refuse', async (t) => {
+  if (!havePostgres(t)) return;
+  const cluster = theCluster();
+  for (const query of ['sslmode=prefer', '']) {
+    const opened = await Connection.open(configFor(cluster, 'postgres', query), connectionOptions);
+    assert.ok(opened.ok);
+    assert.equal(opened.connection.tls, false);
+    await opened.connection.close();
+  }
+  for (const query of ['sslmode=require', 'sslmode=verify-full']) {
+    const opened = await Connection.open(configFor(cluster, 'postgres', query), connectionOptions);
+    assert.equal(opened.ok, false);
+    if (!opened.ok) assert.equal(opened.error.kind, 'tls');
+  }
+});
+
+test('an IPv6 host in brackets connects over ::1', async (t) => {
+  if (!havePostgres(t)) return;
+  const cluster = theCluster();
+  const parsed = parsePostgresUrl(`postgres://postgres:${encodeURIComponent(PASSWORD)}@[::1]:${cluster.port}/postgres?sslmode=disable`);
+  assert.ok(parsed.ok);
+  const opened = await Connection.open(parsed.config, connectionOptions);
+  assert.ok(opened.ok, opened.ok ? '' : opened.error.message);
+  assert.equal(ok(await opened.connection.query('SELECT host(inet_client_addr()) AS a', [])).rows[0]?.['a'], '::1');
+  await opened.connection.close();
+});
+
+test('nothing can be connected to: a typed connection error, quickly', async (t) => {
+  const parsed = parsePostgresUrl('postgres://u:p@127.0.0.1:1/d?sslmode=disable');
+  assert.ok(parsed.ok);
+  const pool = poolFor(t, parsed.config);
+  const e = failed(await pool.query('SELECT 1'));
+  assert.equal(e.kind, 'connection');
+  assert.match(String((e.cause as { code?: string } | undefined)?.code), /ECONNREFUSED/);
+});
+
+test('a transaction gets a connection under a steady pipelined load (queries stop piling onto busy connections)', async (t) => {
+  if (!havePostgres(t)) return;
+  const pool = poolFor(t, configFor(theCluster(), await theCluster().createDatabase()), { size: 1, pipelineDepth: 16 });
+  let stop = false;
+  const lane = async (): Promise<void> => {
+    while (!stop) ok(await pool.query('SELECT pg_sleep(0.001)'));
+  };
+  const lanes = Promise.all(Array.from({ length: 16 }, lane));
+  await eventually('the connection busy', () => pool.stats().open === 1);
+  const tx = await pool.transaction(async (q) => ok(await q.query('SELECT 42 AS n')).rows[0]?.['n'], { timeoutMs: 5_000 });
+  stop = true;
+  await lanes;
+  assert.deepEqual(tx, { ok: true, value: 42 });
+});

@@ -22,7 +22,7 @@ async function sslInUse(c: Connection): Promise<unknown> {
 }
 
 test('sslmode=require encrypts without checking the certificate', async (t) => {
-  if (!havePostgres(t)) return;
+  if (!havePostgres(t, { tls: true })) return;
   const opened = await Connection.open(config(theCluster(), '127.0.0.1', 'sslmode=require'), options);
   assert.ok(opened.ok);
   t.after(() => opened.connection.close());
@@ -31,7 +31,7 @@ test('sslmode=require encrypts without checking the certificate', async (t) => {
 });
 
 test('sslmode=verify-full with the right CA (PGSSLROOTCERT) and host name connects', async (t) => {
-  if (!havePostgres(t)) return;
+  if (!havePostgres(t, { tls: true })) return;
   const cluster = theCluster();
   const opened = await Connection.open(config(cluster, 'localhost', 'sslmode=verify-full', 'postgres', PASSWORD, cluster.certificates?.ca), options);
   assert.ok(opened.ok, opened.ok ? '' : opened.error.message);
@@ -40,7 +40,7 @@ test('sslmode=verify-full with the right CA (PGSSLROOTCERT) and host name connec
 });
 
 test('sslmode=verify-full with the sslrootcert URL parameter connects too', async (t) => {
-  if (!havePostgres(t)) return;
+  if (!havePostgres(t, { tls: true })) return;
   const cluster = theCluster();
   const opened = await Connection.open(config(cluster, 'localhost', `sslmode=verify-full&sslrootcert=${encodeURIComponent(cluster.certificates?.ca ?? '')}`), options);
   assert.ok(opened.ok, opened.ok ? '' : opened.error.message);
@@ -48,7 +48,7 @@ test('sslmode=verify-full with the sslrootcert URL parameter connects too', asyn
 });
 
 test('sslmode=verify-full refuses a certificate for another host name', async (t) => {
-  if (!havePostgres(t)) return;
+  if (!havePostgres(t, { tls: true })) return;
   const cluster = theCluster();
   const opened = await Connection.open(config(cluster, '127.0.0.1', 'sslmode=verify-full', 'postgres', PASSWORD, cluster.certificates?.ca), options);
   assert.equal(opened.ok, false);
@@ -59,7 +59,7 @@ test('sslmode=verify-full refuses a certificate for another host name', async (t
 });
 
 test('sslmode=verify-full refuses a certificate from another CA, and with the system CAs', async (t) => {
-  if (!havePostgres(t)) return;
+  if (!havePostgres(t, { tls: true })) return;
   const cluster = theCluster();
   for (const root of [cluster.certificates?.otherCa, undefined]) {
     const opened = await Connection.open(config(cluster, 'localhost', 'sslmode=verify-full', 'postgres', PASSWORD, root), options);
@@ -69,7 +69,7 @@ test('sslmode=verify-full refuses a certificate from another CA, and with the sy
 });
 
 test('a root certificate file that cannot be read is a tls failure naming the file', async (t) => {
-  if (!havePostgres(t)) return;
+  if (!havePostgres(t, { tls: true })) return;
   const opened = await Connection.open(config(theCluster(), 'localhost', 'sslmode=verify-full', 'postgres', PASSWORD, '/nonexistent/ca.pem'), options);
   assert.equal(opened.ok, false);
   if (!opened.ok) {
@@ -79,7 +79,7 @@ test('a root certificate file that cannot be read is a tls failure naming the fi
 });
 
 test('a cleartext password is accepted over TLS (and only there)', async (t) => {
-  if (!havePostgres(t)) return;
+  if (!havePostgres(t, { tls: true })) return;
   const cluster = theCluster();
   const { name, password } = cluster.users.clear;
   const overTls = await Connection.open(config(cluster, '127.0.0.1', 'sslmode=require', name, password), options);
@@ -92,7 +92,7 @@ test('a cleartext password is accepted over TLS (and only there)', async (t) => 
 });
 
 test('sslmode=prefer (and an absent sslmode) uses TLS when the server offers it; disable does not', async (t) => {
-  if (!havePostgres(t)) return;
+  if (!havePostgres(t, { tls: true })) return;
   const cluster = theCluster();
   for (const [query, tls] of [['sslmode=prefer', true], ['', true], ['sslmode=disable', false]] as const) {
     const opened = await Connection.open(config(cluster, '127.0.0.1', query), options);
@@ -104,7 +104,7 @@ test('sslmode=prefer (and an absent sslmode) uses TLS when the server offers it;
 });
 
 test('a timed-out query is canceled over TLS too', async (t) => {
-  if (!havePostgres(t)) return;
+  if (!havePostgres(t, { tls: true })) return;
   const opened = await Connection.open(config(theCluster(), '127.0.0.1', 'sslmode=require'), options);
   assert.ok(opened.ok);
   const c = opened.connection;

@@ -67,7 +67,9 @@ export class Pool {
     if (this.#closed) return Promise.resolve({ ok: false, error: closedError() });
     const timeoutMs = options.timeoutMs ?? this.#options.queryTimeoutMs;
     const now = Date.now();
-    const ready = this.#idle() ?? (this.#canGrow() ? null : this.#leastBusy());
+    // While a transaction waits for a connection to drain, nothing more is pipelined onto busy
+    // ones: otherwise a steady load keeps every connection busy and the transaction starves.
+    const ready = this.#idle() ?? (this.#canGrow() || this.#pinsWaiting() ? null : this.#leastBusy());
     if (ready !== null) return this.#run(ready, sql, params, options.name, timeoutMs);
     const refused = this.#cannotServe();
     if (refused !== null) return Promise.resolve({ ok: false, error: refused });
@@ -127,6 +129,10 @@ export class Pool {
     return null;
   }
 
+  #pinsWaiting(): boolean {
+    return this.#queue.some((w) => w.kind === 'pin');
+  }
+
   #idle(): Connection | null {
     for (const c of this.#open) if (c.isReady && c.inflight === 0) return c;
     return null;
@@ -159,11 +165,13 @@ export class Pool {
 
   /** Hands queued waiters to connections with room; opens another connection if some still wait. */
   #pump(): void {
+    let pinWaits = false;
     for (let i = 0; i < this.#queue.length; ) {
       const waiter = this.#queue[i];
       if (waiter === undefined) break;
-      const connection = waiter.kind === 'pin' ? this.#idle() : (this.#idle() ?? this.#leastBusy());
+      const connection = waiter.kind === 'pin' ? this.#idle() : (this.#idle() ?? (pinWaits ? null : this.#leastBusy()));
       if (connection === null) {
+        if (waiter.kind === 'pin') pinWaits = true;
         i++;
         continue;
       }
