@@ -30,7 +30,7 @@ test('SCRAM-SHA-256 with the right password connects; the server proved its sign
 test('a wrong password is a typed auth failure (28P01) that never shows the password', async (t) => {
   if (!havePostgres(t)) return;
   const cluster = theCluster();
-  const parsed = parsePostgresUrl(cluster.url('postgres', '', 'postgres', 'not-the-password'));
+  const parsed = parsePostgresUrl(cluster.url(await cluster.createDatabase(), '', 'postgres', 'not-the-password'));
   assert.ok(parsed.ok);
   const opened = await Connection.open(parsed.config, connectionOptions);
   assert.equal(opened.ok, false);
@@ -45,7 +45,7 @@ test('a wrong password is a typed auth failure (28P01) that never shows the pass
 test('a pool whose password is wrong answers each query with the auth failure, fast', async (t) => {
   if (!havePostgres(t)) return;
   const cluster = theCluster();
-  const parsed = parsePostgresUrl(cluster.url('postgres', '', 'postgres', 'nope'));
+  const parsed = parsePostgresUrl(cluster.url(await cluster.createDatabase(), '', 'postgres', 'nope'));
   assert.ok(parsed.ok);
   const pool = poolFor(t, parsed.config);
   const results = await Promise.all([pool.query('SELECT 1'), pool.query('SELECT 2')]);
@@ -59,7 +59,7 @@ test('a pool whose password is wrong answers each query with the auth failure, f
 test('the server asking for a cleartext password without TLS is refused before the password is sent', async (t) => {
   if (!havePostgres(t)) return;
   const cluster = theCluster();
-  const parsed = parsePostgresUrl(cluster.url('postgres', 'sslmode=disable', cluster.users.clear.name, cluster.users.clear.password));
+  const parsed = parsePostgresUrl(cluster.url(await cluster.createDatabase(), 'sslmode=disable', cluster.users.clear.name, cluster.users.clear.password));
   assert.ok(parsed.ok);
   const opened = await Connection.open(parsed.config, connectionOptions);
   assert.equal(opened.ok, false);
@@ -72,7 +72,7 @@ test('the server asking for a cleartext password without TLS is refused before t
 test('MD5 authentication is refused with a clear typed error', async (t) => {
   if (!havePostgres(t)) return;
   const cluster = theCluster();
-  const parsed = parsePostgresUrl(cluster.url('postgres', 'sslmode=disable', cluster.users.md5.name, cluster.users.md5.password));
+  const parsed = parsePostgresUrl(cluster.url(await cluster.createDatabase(), 'sslmode=disable', cluster.users.md5.name, cluster.users.md5.password));
   assert.ok(parsed.ok);
   const opened = await Connection.open(parsed.config, connectionOptions);
   assert.equal(opened.ok, false);
@@ -346,12 +346,13 @@ test('close() lets in-flight queries finish, fails later ones as closed, and lea
 test('SASLprep agrees with the server: passwords with non-ASCII spaces, soft hyphens, compatibility forms, prohibited characters', async (t) => {
   if (!havePostgres(t)) return;
   const cluster = theCluster();
+  const db = await cluster.createDatabase();
   const passwords = ['a\u00a0b\u2003c', 'pass\u00adword', '\u2168 roman', 'e\u0301t\u00e9', 'x\ue000 private', 'ü\u0085 control', '\u00ad', 'plain ascii'];
   for (const [i, password] of passwords.entries()) {
     const role = `prep_${i}`;
     const literal = [...password].map((ch) => `\\${ch.codePointAt(0)?.toString(16).padStart(6, '0')}`).join('');
     cluster.psql(`DROP ROLE IF EXISTS ${role}; CREATE ROLE ${role} LOGIN PASSWORD U&'${literal.replaceAll('\\', '\\+')}'`);
-    const parsed = parsePostgresUrl(cluster.url('postgres', 'sslmode=disable', role, password));
+    const parsed = parsePostgresUrl(cluster.url(db, 'sslmode=disable', role, password));
     assert.ok(parsed.ok);
     const opened = await Connection.open(parsed.config, connectionOptions);
     assert.ok(opened.ok, `password #${i} ${JSON.stringify(password)}: ${opened.ok ? '' : opened.error.message}`);
@@ -362,14 +363,15 @@ test('SASLprep agrees with the server: passwords with non-ASCII spaces, soft hyp
 test('against a server without TLS: prefer (and no sslmode) falls back to plaintext, require and verify-full refuse', async (t) => {
   if (!havePostgres(t)) return;
   const cluster = theCluster();
+  const db = await cluster.createDatabase();
   for (const query of ['sslmode=prefer', '']) {
-    const opened = await Connection.open(configFor(cluster, 'postgres', query), connectionOptions);
+    const opened = await Connection.open(configFor(cluster, db, query), connectionOptions);
     assert.ok(opened.ok);
     assert.equal(opened.connection.tls, false);
     await opened.connection.close();
   }
   for (const query of ['sslmode=require', 'sslmode=verify-full']) {
-    const opened = await Connection.open(configFor(cluster, 'postgres', query), connectionOptions);
+    const opened = await Connection.open(configFor(cluster, db, query), connectionOptions);
     assert.equal(opened.ok, false);
     if (!opened.ok) assert.equal(opened.error.kind, 'tls');
   }
@@ -378,7 +380,7 @@ test('against a server without TLS: prefer (and no sslmode) falls back to plaint
 test('an IPv6 host in brackets connects over ::1', async (t) => {
   if (!havePostgres(t)) return;
   const cluster = theCluster();
-  const parsed = parsePostgresUrl(`postgres://postgres:${encodeURIComponent(PASSWORD)}@[::1]:${cluster.port}/postgres?sslmode=disable`);
+  const parsed = parsePostgresUrl(`postgres://postgres:${encodeURIComponent(PASSWORD)}@[::1]:${cluster.port}/${await cluster.createDatabase()}?sslmode=disable`);
   assert.ok(parsed.ok);
   const opened = await Connection.open(parsed.config, connectionOptions);
   assert.ok(opened.ok, opened.ok ? '' : opened.error.message);

@@ -10,8 +10,10 @@ import { ok } from '../helpers/pg-client.ts';
 const theCluster = useCluster({ tls: true });
 const options = { keepAliveMs: 10_000, maxFrameBytes: 1 << 26, cancelGraceMs: 5_000 };
 
-function config(cluster: Cluster, host: string, query: string, user = 'postgres', password = PASSWORD, sslRootCert?: string): PgConnectionConfig {
-  const url = `postgres://${user}:${encodeURIComponent(password)}@${host}:${cluster.port}/postgres?${query}`;
+/** A config for a new database of its own (each test its own database). */
+async function config(cluster: Cluster, host: string, query: string, user = 'postgres', password = PASSWORD, sslRootCert?: string): Promise<PgConnectionConfig> {
+  const db = await cluster.createDatabase();
+  const url = `postgres://${user}:${encodeURIComponent(password)}@${host}:${cluster.port}/${db}?${query}`;
   const parsed = parsePostgresUrl(url, { sslRootCert });
   assert.ok(parsed.ok, parsed.ok ? '' : parsed.problems.join('; '));
   return parsed.config;
@@ -23,7 +25,7 @@ async function sslInUse(c: Connection): Promise<unknown> {
 
 test('sslmode=require encrypts without checking the certificate', async (t) => {
   if (!havePostgres(t, { tls: true })) return;
-  const opened = await Connection.open(config(theCluster(), '127.0.0.1', 'sslmode=require'), options);
+  const opened = await Connection.open(await config(theCluster(), '127.0.0.1', 'sslmode=require'), options);
   assert.ok(opened.ok);
   t.after(() => opened.connection.close());
   assert.equal(opened.connection.tls, true);
@@ -33,7 +35,7 @@ test('sslmode=require encrypts without checking the certificate', async (t) => {
 test('sslmode=verify-full with the right CA (PGSSLROOTCERT) and host name connects', async (t) => {
   if (!havePostgres(t, { tls: true })) return;
   const cluster = theCluster();
-  const opened = await Connection.open(config(cluster, 'localhost', 'sslmode=verify-full', 'postgres', PASSWORD, cluster.certificates?.ca), options);
+  const opened = await Connection.open(await config(cluster, 'localhost', 'sslmode=verify-full', 'postgres', PASSWORD, cluster.certificates?.ca), options);
   assert.ok(opened.ok, opened.ok ? '' : opened.error.message);
   t.after(() => opened.connection.close());
   assert.equal(await sslInUse(opened.connection), true);
@@ -42,7 +44,7 @@ test('sslmode=verify-full with the right CA (PGSSLROOTCERT) and host name connec
 test('sslmode=verify-full with the sslrootcert URL parameter connects too', async (t) => {
   if (!havePostgres(t, { tls: true })) return;
   const cluster = theCluster();
-  const opened = await Connection.open(config(cluster, 'localhost', `sslmode=verify-full&sslrootcert=${encodeURIComponent(cluster.certificates?.ca ?? '')}`), options);
+  const opened = await Connection.open(await config(cluster, 'localhost', `sslmode=verify-full&sslrootcert=${encodeURIComponent(cluster.certificates?.ca ?? '')}`), options);
   assert.ok(opened.ok, opened.ok ? '' : opened.error.message);
   await opened.connection.close();
 });
@@ -50,7 +52,7 @@ test('sslmode=verify-full with the sslrootcert URL parameter connects too', asyn
 test('sslmode=verify-full refuses a certificate for another host name', async (t) => {
   if (!havePostgres(t, { tls: true })) return;
   const cluster = theCluster();
-  const opened = await Connection.open(config(cluster, '127.0.0.1', 'sslmode=verify-full', 'postgres', PASSWORD, cluster.certificates?.ca), options);
+  const opened = await Connection.open(await config(cluster, '127.0.0.1', 'sslmode=verify-full', 'postgres', PASSWORD, cluster.certificates?.ca), options);
   assert.equal(opened.ok, false);
   if (!opened.ok) {
     assert.equal(opened.error.kind, 'tls');
@@ -62,7 +64,7 @@ test('sslmode=verify-full refuses a certificate from another CA, and with the sy
   if (!havePostgres(t, { tls: true })) return;
   const cluster = theCluster();
   for (const root of [cluster.certificates?.otherCa, undefined]) {
-    const opened = await Connection.open(config(cluster, 'localhost', 'sslmode=verify-full', 'postgres', PASSWORD, root), options);
+    const opened = await Connection.open(await config(cluster, 'localhost', 'sslmode=verify-full', 'postgres', PASSWORD, root), options);
     assert.equal(opened.ok, false);
     if (!opened.ok) assert.equal(opened.error.kind, 'tls');
   }
@@ -70,7 +72,7 @@ test('sslmode=verify-full refuses a certificate from another CA, and with the sy
 
 test('a root certificate file that cannot be read is a tls failure naming the file', async (t) => {
   if (!havePostgres(t, { tls: true })) return;
-  const opened = await Connection.open(config(theCluster(), 'localhost', 'sslmode=verify-full', 'postgres', PASSWORD, '/nonexistent/ca.pem'), options);
+  const opened = await Connection.open(await config(theCluster(), 'localhost', 'sslmode=verify-full', 'postgres', PASSWORD, '/nonexistent/ca.pem'), options);
   assert.equal(opened.ok, false);
   if (!opened.ok) {
     assert.equal(opened.error.kind, 'tls');
@@ -82,11 +84,11 @@ test('a cleartext password is accepted over TLS (and only there)', async (t) => 
   if (!havePostgres(t, { tls: true })) return;
   const cluster = theCluster();
   const { name, password } = cluster.users.clear;
-  const overTls = await Connection.open(config(cluster, '127.0.0.1', 'sslmode=require', name, password), options);
+  const overTls = await Connection.open(await config(cluster, '127.0.0.1', 'sslmode=require', name, password), options);
   assert.ok(overTls.ok, overTls.ok ? '' : overTls.error.message);
   assert.equal(ok(await overTls.connection.query('SELECT current_user AS u', [])).rows[0]?.['u'], name);
   await overTls.connection.close();
-  const plain = await Connection.open(config(cluster, '127.0.0.1', 'sslmode=disable', name, password), options);
+  const plain = await Connection.open(await config(cluster, '127.0.0.1', 'sslmode=disable', name, password), options);
   assert.equal(plain.ok, false);
   if (!plain.ok) assert.equal(plain.error.kind, 'auth');
 });
@@ -95,7 +97,7 @@ test('sslmode=prefer (and an absent sslmode) uses TLS when the server offers it;
   if (!havePostgres(t, { tls: true })) return;
   const cluster = theCluster();
   for (const [query, tls] of [['sslmode=prefer', true], ['', true], ['sslmode=disable', false]] as const) {
-    const opened = await Connection.open(config(cluster, '127.0.0.1', query), options);
+    const opened = await Connection.open(await config(cluster, '127.0.0.1', query), options);
     assert.ok(opened.ok);
     assert.equal(opened.connection.tls, tls, query);
     assert.equal(await sslInUse(opened.connection), tls);
@@ -105,7 +107,7 @@ test('sslmode=prefer (and an absent sslmode) uses TLS when the server offers it;
 
 test('a timed-out query is canceled over TLS too', async (t) => {
   if (!havePostgres(t, { tls: true })) return;
-  const opened = await Connection.open(config(theCluster(), '127.0.0.1', 'sslmode=require'), options);
+  const opened = await Connection.open(await config(theCluster(), '127.0.0.1', 'sslmode=require'), options);
   assert.ok(opened.ok);
   const c = opened.connection;
   t.after(() => c.close());

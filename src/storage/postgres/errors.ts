@@ -94,10 +94,3 @@ export function serverError(fields: ServerFields): PgError {
   const text = fields['M'] ?? 'error without a message';
   return new PgError(classifySqlstate(code), text, { sqlstate: code, severity, fields });
 }
-
-/** True for errors after which the connection cannot be used again. */
-export function isFatal(error: PgError): boolean {
-  return error.severity === 'FATAL' || error.severity === 'PANIC' || error.kind === 'connection' && error.sqlstate === null;
-}
-
-export const isPgError = (value: unknown): value is PgError => value instanceof PgError;

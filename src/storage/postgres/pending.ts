@@ -1,7 +1,7 @@
 // One query in flight on a connection: the messages it expects, in the order the server sends
 // them, and the one place its promise settles (answer, error, timeout or lost connection: whichever
 // comes first wins, later ones are ignored).
-import { PgError, serverError } from './errors.ts';
+import { serverError, type PgError } from './errors.ts';
 import type { Entry, StatementCache } from './statements.ts';
 import { buildRow, rowCountOf, type Row } from './values.ts';
 import type { BackendMessage, Field } from './wire/decode.ts';
@@ -128,5 +128,3 @@ export class Pending {
     this.settle({ ok: true, rows: this.#rows, rowCount: rowCountOf(tag) ?? this.#rows.length, command });
   }
 }
-
-export const closedError = (): PgError => new PgError('closed', 'the pool is closed');
