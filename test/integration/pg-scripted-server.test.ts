@@ -145,6 +145,18 @@ test('a FATAL error while idle is reported, and the close after it fails the nex
   assert.equal(failed(await c.query('SELECT 1', [])).sqlstate, '57P01');
 });
 
+test('an ERROR then a FATAL for the same query (the server shut down meanwhile): the query fails with the FATAL reason', async (t) => {
+  const { opened } = await against(t, async (io) => {
+    await trustLogin(io);
+    await io.readUntilSync(1);
+    io.write(Buffer.concat([frame('1'), frame('E', 'SERROR\0VERROR\0C22012\0Mdivision by zero\0\0'), frame('E', 'SFATAL\0VFATAL\0C57P01\0Mterminating connection due to administrator command\0\0')]));
+    io.socket.end();
+  });
+  const c = connection(opened);
+  const e = failed(await c.query('SELECT 1/0', []));
+  assert.deepEqual([e.kind, e.sqlstate], ['connection', '57P01']);
+});
+
 test('a timed-out query sends a CancelRequest with the backend key on its own connection, and the connection lives on', async (t) => {
   let cancel: Buffer | null = null;
   const { opened } = await against(t, async (io, index) => {

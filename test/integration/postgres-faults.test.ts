@@ -173,3 +173,25 @@ test('LISTEN survives the loss of its connection: re-LISTENed, onReconnect says 
   await eventually('pool back', async () => (await pool.query("SELECT pg_notify('tail', 'after restart')")).ok);
   await eventually('after restart', () => got.includes('after restart'));
 });
+
+test('a LISTEN connection that went silent is found by its ping, dropped, and reopened once the network is back', async (t) => {
+  if (!havePostgres(t)) return;
+  const cluster = theCluster();
+  const db = await cluster.createDatabase();
+  const proxy = await startProxy(cluster.port);
+  t.after(() => proxy.close());
+  const parsed = parsePostgresUrl(`postgres://postgres:${encodeURIComponent(PASSWORD)}@127.0.0.1:${proxy.port}/${db}?sslmode=disable&connect_timeout=1`);
+  assert.ok(parsed.ok);
+  const pool = poolFor(t, parsed.config, { ...fast, listenerPingMs: 200, queryTimeoutMs: 300, cancelGraceMs: 300 });
+  const direct = poolFor(t, configFor(cluster, db));
+  const got: string[] = [];
+  let reconnects = 0;
+  assert.ok((await pool.listen('quiet', (p) => got.push(p), () => reconnects++)).ok);
+  proxy.freeze();
+  await eventually('the silent connection dropped', () => pool.errors.some((e) => /did not stop after a cancel/.test(e.message)), 10_000);
+  proxy.cut();
+  proxy.thaw();
+  await eventually('LISTEN again', () => reconnects === 1, 15_000);
+  ok(await direct.query("SELECT pg_notify('quiet', 'back')"));
+  await eventually('delivered', () => got.includes('back'));
+});

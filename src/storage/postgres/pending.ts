@@ -60,7 +60,9 @@ export class Pending {
 
   /** Takes the next message for this query; a string says what was out of order. */
   accept(message: BackendMessage, statements: StatementCache): string | null {
-    if (this.error !== null && message.type !== 'readyForQuery') return `${message.type} after an error, before ReadyForQuery`;
+    // After an error the server skips to Sync; only a FATAL (it is shutting down) may still come.
+    const fatal = message.type === 'error' && (message.fields['V'] === 'FATAL' || message.fields['V'] === 'PANIC');
+    if (this.error !== null && message.type !== 'readyForQuery' && !fatal) return `${message.type} after an error, before ReadyForQuery`;
     switch (message.type) {
       case 'closeComplete':
         if (!this.#expectClose) return 'unexpected CloseComplete';
