@@ -78,7 +78,7 @@ export function statusUpdate(status: string): Json {
 }
 
 /** One `changes[]` element with field "messages". */
-export function messagesChange(messages: Json[], options: { statuses?: Json[]; displayPhoneNumber?: string; field?: string } = {}): Json {
+export function messagesChange(messages: Json[], options: { statuses?: unknown[]; displayPhoneNumber?: string; field?: string } = {}): Json {
   const value: Json = {
     messaging_product: 'whatsapp',
     metadata: { display_phone_number: options.displayPhoneNumber ?? BUSINESS_NUMBER, phone_number_id: '106540352242922' },
