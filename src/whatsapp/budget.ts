@@ -3,8 +3,13 @@
 // declared Content-Length (or the route's limit when it streams without one) before its body is
 // read, and one that does not fit is refused at once with 503 "server busy" + Retry-After.
 
-/** Enough for about twenty 3 MiB envelopes, or thousands of ordinary ones, in progress at once. */
-export const WHATSAPP_BODY_BUDGET_BYTES = 64 * 1024 * 1024;
+/**
+ * Five 3 MiB envelopes, or thousands of ordinary ones (a few KB), in progress at once. Measured
+ * (test/reliability/whatsapp-flood.test.ts): peak RSS stays flat from 32 to 256 connections
+ * flooding 3 MiB bodies with it, and passes 1 GiB at 256 without it. A signed envelope costs
+ * several times its size while it is parsed and stored, so the budget is kept small.
+ */
+export const WHATSAPP_BODY_BUDGET_BYTES = 16 * 1024 * 1024;
 
 export type ByteBudget = {
   readonly capacity: number;

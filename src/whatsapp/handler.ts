@@ -47,21 +47,31 @@ export async function handleWhatsApp(deps: WhatsAppDeps, req: IncomingMessage, r
   }
 }
 
-async function receive(deps: WhatsAppDeps, req: IncomingMessage, requestId: string): Promise<Reply> {
+/**
+ * Reads, verifies and maps the body. Its own function so that the raw bytes, their decoded text
+ * and the parsed tree are garbage before the commit is awaited: only the messages are kept.
+ */
+async function readEnvelope(deps: WhatsAppDeps, req: IncomingMessage): Promise<{ ok: true; envelope: Envelope } | { ok: false; reply: Reply }> {
+  const refuse = (reply: Reply, result: string): { ok: false; reply: Reply } => ({ ok: false, reply: withLog(reply, { result }) });
   const body = await readBody(req, deps.config.whatsappMaxBodyBytes);
   if (!body.ok) {
     return body.reason === 'too_large'
-      ? withLog(failure('payload_too_large', body.closeConnection ? { Connection: 'close' } : undefined), { result: 'payload_too_large' })
-      : withLog(failure('incomplete_body'), { result: 'incomplete_body' });
+      ? refuse(failure('payload_too_large', body.closeConnection ? { Connection: 'close' } : undefined), 'payload_too_large')
+      : refuse(failure('incomplete_body'), 'incomplete_body');
   }
   const secret = deps.config.whatsappAppSecret;
-  if (secret === null) return withLog(failure('secret_not_configured'), { result: 'unavailable' });
-  if (!checkHubSignature(req.headers, body.bytes, [secret]).ok) return withLog(failure('invalid_signature'), { result: 'invalid_signature' });
-
+  if (secret === null) return refuse(failure('secret_not_configured'), 'unavailable');
+  if (!checkHubSignature(req.headers, body.bytes, [secret]).ok) return refuse(failure('invalid_signature'), 'invalid_signature');
   const parsed = parseJson(body.bytes);
-  if (!parsed.ok) return withLog(invalid([{ loc: ['body'], msg: 'JSON decode error', type: 'json_invalid' }]), { result: 'validation_error' });
+  if (!parsed.ok) return refuse(invalid([{ loc: ['body'], msg: 'JSON decode error', type: 'json_invalid' }]), 'validation_error');
   const envelope = mapEnvelope(parsed.value);
-  if (!envelope.ok) return withLog(invalid(envelope.errors), { result: 'validation_error' });
+  return envelope.ok ? { ok: true, envelope } : refuse(invalid(envelope.errors), 'validation_error');
+}
+
+async function receive(deps: WhatsAppDeps, req: IncomingMessage, requestId: string): Promise<Reply> {
+  const read = await readEnvelope(deps, req);
+  if (!read.ok) return read.reply;
+  const { envelope } = read;
   logSkipped(deps.logger, requestId, envelope);
 
   const counts = { messages: envelope.messages.length + envelope.skipped.length, created: 0, duplicates: 0, skipped: envelope.skipped.length };
