@@ -15,6 +15,9 @@ import { UNMATCHED_PATH, type ServiceMetrics } from './metrics/service-metrics.t
 import type { Store } from './storage/store.ts';
 import { handleWebhook } from './webhook/handler.ts';
 import type { InFlightLimit } from './webhook/in-flight.ts';
+import type { ByteBudget } from './whatsapp/budget.ts';
+import { handleWhatsApp } from './whatsapp/handler.ts';
+import { handleHandshake } from './whatsapp/handshake.ts';
 
 export type Clock = { now(): Date; monotonicMs(): number };
 
@@ -27,9 +30,11 @@ export type AppDeps = {
   lifecycle: Lifecycle;
   /** Caps webhook requests in progress; past it they get a fast 503 (see webhook/in-flight.ts). */
   inFlight: InFlightLimit;
+  /** Caps the bytes of WhatsApp envelopes held at once (see whatsapp/budget.ts). */
+  whatsappBodies: ByteBudget;
 };
 
-type RequestContext = { req: IncomingMessage; query: URLSearchParams };
+type RequestContext = { req: IncomingMessage; query: URLSearchParams; requestId: string };
 export type Handler = (ctx: RequestContext) => Reply | Promise<Reply>;
 
 /** Splits the request target into path and query; anything but origin-form matches no route. */
@@ -48,6 +53,10 @@ export function routeTable(deps: AppDeps): Routes<Handler> {
   const { config, store, lifecycle } = deps;
   return {
     '/webhook': { POST: ({ req }) => handleWebhook(deps, req) },
+    '/webhook/whatsapp': {
+      GET: ({ query }) => handleHandshake(config.whatsappVerifyTokenDigest, query),
+      POST: ({ req, requestId }) => handleWhatsApp(deps, req, requestId),
+    },
     '/messages': { GET: ({ query }) => listMessages(deps, query) },
     '/stats': { GET: () => getStats(deps) },
     '/health/live': { GET: () => live() },
@@ -69,7 +78,7 @@ export function createApp(deps: AppDeps): RequestListener {
 
     let reply: Reply;
     try {
-      if (match.kind === 'found') reply = await match.handler({ req, query: new URLSearchParams(query) });
+      if (match.kind === 'found') reply = await match.handler({ req, query: new URLSearchParams(query), requestId });
       else if (match.kind === 'method_not_allowed') reply = failure('method_not_allowed', { Allow: match.allow });
       else reply = failure('not_found');
     } catch (err) {

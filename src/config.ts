@@ -1,7 +1,8 @@
 // The only reader of the environment. Parsed once at start-up; every problem is reported, not just
 // the first, so an operator fixes a broken deployment in one round trip.
 
-import { createSecretKey, type KeyObject } from 'node:crypto';
+import { createHash, createSecretKey, type KeyObject } from 'node:crypto';
+import { MAX_PREVIOUS_KEYS, KEY_NAMES, signingKey, WHSEC_MAX_BYTES, WHSEC_MIN_BYTES, WHSEC_PREFIX, type SigningKey } from './webhook/schemes/keys.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -17,6 +18,18 @@ export type Config = Readonly<{
   port: number;
   host: string;
   maxBodyBytes: number;
+  /**
+   * Every key POST /webhook accepts: WEBHOOK_SECRET (`current`), then WEBHOOK_SECRET_PREVIOUS in
+   * order (`previous_1` …). Empty when WEBHOOK_SECRET is unset.
+   */
+  webhookKeys: readonly SigningKey[];
+  /** Standard Webhooks replay window, either direction. */
+  toleranceSeconds: number;
+  /** WHATSAPP_APP_SECRET's UTF-8 bytes; null when unset (POST /webhook/whatsapp answers 503). */
+  whatsappAppSecret: KeyObject | null;
+  /** SHA-256 of WHATSAPP_VERIFY_TOKEN (compared in constant time, never kept in clear); null when unset. */
+  whatsappVerifyTokenDigest: Buffer | null;
+  whatsappMaxBodyBytes: number;
 }>;
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -25,6 +38,8 @@ export type Env = Readonly<Record<string, string | undefined>>;
 
 export const DEFAULT_DATABASE_URL = 'sqlite:///./data/app.db';
 const MAX_BODY_CEILING = 1024 * 1024 * 1024;
+export const DEFAULT_TOLERANCE_SECONDS = 300;
+export const DEFAULT_WHATSAPP_MAX_BODY_BYTES = 3 * 1024 * 1024;
 
 const LEVELS: Readonly<Record<string, LogLevel>> = {
   DEBUG: 'debug',
@@ -74,6 +89,39 @@ function parseLogLevel(raw: string): Parsed<LogLevel> {
     : { ok: true, value: level };
 }
 
+// Secrets: one small function per variable, each from the raw value (which may later come from a
+// file instead of the environment). Empty means unset. Problems never contain the secret.
+
+const WHSEC_RULE = `a ${WHSEC_PREFIX} secret must be canonical base64 of ${WHSEC_MIN_BYTES} to ${WHSEC_MAX_BYTES} bytes`;
+
+function parseWebhookSecret(raw: string | undefined): Parsed<SigningKey | null> {
+  if (raw === undefined || raw === '') return { ok: true, value: null };
+  const key = signingKey('current', raw);
+  return key === null ? { ok: false, problem: `WEBHOOK_SECRET: ${WHSEC_RULE}` } : { ok: true, value: key };
+}
+
+function parseWebhookSecretPrevious(raw: string | undefined): Parsed<SigningKey[]> {
+  const secrets = (raw ?? '').split(/\s+/).filter((s) => s !== '');
+  if (secrets.length > MAX_PREVIOUS_KEYS) {
+    return { ok: false, problem: `WEBHOOK_SECRET_PREVIOUS: at most ${MAX_PREVIOUS_KEYS} secrets (whitespace-separated), got ${secrets.length}` };
+  }
+  const keys: SigningKey[] = [];
+  for (const [i, secret] of secrets.entries()) {
+    const key = signingKey(KEY_NAMES[i + 1] ?? 'previous_5', secret);
+    if (key === null) return { ok: false, problem: `WEBHOOK_SECRET_PREVIOUS: secret ${i + 1}: ${WHSEC_RULE}` };
+    keys.push(key);
+  }
+  return { ok: true, value: keys };
+}
+
+function parseWhatsAppAppSecret(raw: string | undefined): KeyObject | null {
+  return raw === undefined || raw === '' ? null : createSecretKey(Buffer.from(raw, 'utf8'));
+}
+
+function parseWhatsAppVerifyToken(raw: string | undefined): Buffer | null {
+  return raw === undefined || raw === '' ? null : createHash('sha256').update(raw, 'utf8').digest();
+}
+
 export function loadConfig(env: Env): ConfigResult {
   const problems: string[] = [];
   const take = <T>(parsed: Parsed<T>, fallback: T): T => {
@@ -86,13 +134,23 @@ export function loadConfig(env: Env): ConfigResult {
   const port = read(env, 'PORT');
   const level = read(env, 'LOG_LEVEL');
   const maxBody = read(env, 'MAX_BODY_BYTES');
+  const tolerance = read(env, 'WEBHOOK_TOLERANCE_SECONDS');
+  const whatsappMaxBody = read(env, 'WHATSAPP_MAX_BODY_BYTES');
+  const current = take(parseWebhookSecret(secret), null);
+  const previous = take(parseWebhookSecretPrevious(env['WEBHOOK_SECRET_PREVIOUS']), []);
   const config: Config = Object.freeze({
-    webhookSecret: secret === undefined || secret === '' ? null : createSecretKey(Buffer.from(secret, 'utf8')),
+    webhookSecret: current?.utf8 ?? null,
     databasePath: take(parseDatabaseUrl(read(env, 'DATABASE_URL') ?? DEFAULT_DATABASE_URL), ''),
     logLevel: level === undefined ? 'info' : take(parseLogLevel(level), 'info'),
     port: port === undefined ? 8000 : take(parseInteger('PORT', port, 0, 65535), 0),
     host: read(env, 'HOST')?.trim() ?? '0.0.0.0',
     maxBodyBytes: maxBody === undefined ? 262144 : take(parseInteger('MAX_BODY_BYTES', maxBody, 1, MAX_BODY_CEILING), 0),
+    // Previous keys are only tried beside a current one: without WEBHOOK_SECRET the route is 503.
+    webhookKeys: Object.freeze(current === null ? [] : [current, ...previous]),
+    toleranceSeconds: tolerance === undefined ? DEFAULT_TOLERANCE_SECONDS : take(parseInteger('WEBHOOK_TOLERANCE_SECONDS', tolerance, 1, 3600), 0),
+    whatsappAppSecret: parseWhatsAppAppSecret(env['WHATSAPP_APP_SECRET']),
+    whatsappVerifyTokenDigest: parseWhatsAppVerifyToken(env['WHATSAPP_VERIFY_TOKEN']),
+    whatsappMaxBodyBytes: whatsappMaxBody === undefined ? DEFAULT_WHATSAPP_MAX_BODY_BYTES : take(parseInteger('WHATSAPP_MAX_BODY_BYTES', whatsappMaxBody, 1, MAX_BODY_CEILING), 0),
   });
   return problems.length > 0 ? { ok: false, problems } : { ok: true, config };
 }

@@ -12,6 +12,7 @@ import { createServiceMetrics, UNMATCHED_PATH, type ServiceMetrics } from './met
 import { openWorkerStore } from './storage/sqlite/worker-store.ts';
 import { createInFlightLimit, MAX_IN_FLIGHT_WEBHOOKS } from './webhook/in-flight.ts';
 import type { Store } from './storage/store.ts';
+import { budgetFor, createByteBudget } from './whatsapp/budget.ts';
 
 export const TIMEOUT_MS = 10_000;
 export const SHUTDOWN_GRACE_MS = 10_000;
@@ -28,6 +29,8 @@ export type ServiceOptions = {
   timeoutMs?: number;
   /** Webhook requests in progress at once before new ones get a fast 503 "server busy". */
   maxInFlightWebhooks?: number;
+  /** Bytes of WhatsApp bodies held at once before new ones get a fast 503 "server busy". */
+  whatsappBodyBudgetBytes?: number;
 };
 
 export type RunningService = {
@@ -81,7 +84,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     logger.info('database ready', { schema_from: opened.migration.from, schema_version: opened.migration.to, backfilled_rows: opened.migration.backfilled, recounted: opened.migration.recounted });
   }
   const inFlight = createInFlightLimit(options.maxInFlightWebhooks ?? MAX_IN_FLIGHT_WEBHOOKS);
-  const app = createApp({ config, store, metrics, logger, clock, lifecycle, inFlight });
+  const whatsappBodies = createByteBudget(budgetFor(config.whatsappMaxBodyBytes, options.whatsappBodyBudgetBytes));
+  const app = createApp({ config, store, metrics, logger, clock, lifecycle, inFlight, whatsappBodies });
 
   const timeoutMs = options.timeoutMs ?? TIMEOUT_MS;
   const server = createServer({
@@ -108,7 +112,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   metrics.start();
   const port = (server.address() as AddressInfo).port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  logger.info('listening', { host: config.host, port, max_body_bytes: config.maxBodyBytes, secret_configured: config.webhookSecret !== null });
+  logger.info('listening', { host: config.host, port, max_body_bytes: config.maxBodyBytes, secret_configured: config.webhookSecret !== null, previous_keys: Math.max(0, config.webhookKeys.length - 1), whatsapp_secret_configured: config.whatsappAppSecret !== null });
 
   const openStore = store;
   let stopping: Promise<void> | undefined;

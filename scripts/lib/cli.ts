@@ -42,9 +42,9 @@ export function numberFlag(usage: string, flags: Flags, name: string, fallback: 
   return value;
 }
 
-/** The HMAC key: --secret wins over WEBHOOK_SECRET; neither (or empty) exits 2. Never echoed. */
-export function secretFrom(usage: string, flags: Flags): string {
-  const secret = stringFlag(flags, 'secret') ?? process.env['WEBHOOK_SECRET'];
-  if (secret === undefined || secret === '') usageExit(usage, 'no secret: set WEBHOOK_SECRET or pass --secret');
+/** The HMAC key: --secret wins over the variable (WEBHOOK_SECRET); neither (or empty) exits 2. Never echoed. */
+export function secretFrom(usage: string, flags: Flags, variable = 'WEBHOOK_SECRET'): string {
+  const secret = stringFlag(flags, 'secret') ?? process.env[variable];
+  if (secret === undefined || secret === '') usageExit(usage, `no secret: set ${variable} or pass --secret`);
   return secret;
 }

@@ -5,6 +5,9 @@ export type ErrorCode =
   | 'method_not_allowed'
   | 'payload_too_large'
   | 'invalid_signature'
+  | 'timestamp_outside_tolerance'
+  | 'verification_failed'
+  | 'invalid_challenge'
   | 'incomplete_body'
   | 'secret_not_configured'
   | 'storage_unavailable'
@@ -18,6 +21,11 @@ export const ERRORS: Readonly<Record<ErrorCode, CatalogEntry>> = {
   method_not_allowed: { status: 405, detail: 'Method Not Allowed' },
   payload_too_large: { status: 413, detail: 'payload too large' },
   invalid_signature: { status: 401, detail: 'invalid signature' },
+  // A Standard Webhooks delivery signed correctly, but outside WEBHOOK_TOLERANCE_SECONDS (a replay or a drifting clock).
+  timestamp_outside_tolerance: { status: 401, detail: 'timestamp outside tolerance' },
+  // Meta's GET handshake on /webhook/whatsapp: wrong mode or token, or no token configured.
+  verification_failed: { status: 403, detail: 'verification failed' },
+  invalid_challenge: { status: 400, detail: 'invalid hub.challenge' },
   incomplete_body: { status: 400, detail: 'incomplete request body', headers: { Connection: 'close' } },
   secret_not_configured: { status: 503, detail: 'webhook secret not configured' },
   // The sender retries on any non-2xx; Retry-After tells it when.

@@ -6,6 +6,8 @@ import { createHistogram, type Histogram } from './histogram.ts';
 import { createProcessMetrics, type ProcessReaders } from './process-metrics.ts';
 import { systemProcessReaders } from './process-readers.ts';
 import { renderMetrics } from './registry.ts';
+import { KEY_NAMES } from '../webhook/schemes/keys.ts';
+import { SCHEME_NAMES } from '../webhook/schemes/types.ts';
 
 export const WEBHOOK_RESULTS = [
   'created',
@@ -16,9 +18,15 @@ export const WEBHOOK_RESULTS = [
   'unavailable',
   'incomplete_body',
   'overloaded',
+  'stale_timestamp',
 ] as const;
 
 export type WebhookResult = (typeof WEBHOOK_RESULTS)[number];
+
+export const WHATSAPP_MESSAGE_RESULTS = ['created', 'duplicate', 'skipped'] as const;
+export type WhatsAppMessageResult = (typeof WHATSAPP_MESSAGE_RESULTS)[number];
+export const WHATSAPP_STATUSES = ['sent', 'delivered', 'read', 'failed', 'other'] as const;
+export type WhatsAppStatus = (typeof WHATSAPP_STATUSES)[number];
 
 export const LATENCY_BUCKETS_MS = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000] as const;
 
@@ -28,6 +36,10 @@ export const UNMATCHED_PATH = 'unmatched';
 export type ServiceMetrics = {
   httpRequests: Counter;
   webhookRequests: Counter;
+  /** {scheme, key}: which key verified each delivery, so an operator sees when an old one is unused. */
+  signaturesVerified: Counter;
+  whatsappMessages: Counter;
+  whatsappStatuses: Counter;
   latency: Histogram;
   /** Set from the store at scrape time (see handler.ts); cleared when the store does not answer. */
   storedMessages: Gauge;
@@ -49,6 +61,24 @@ export function createServiceMetrics(processReaders: ProcessReaders = systemProc
     labelNames: ['result'],
     initial: WEBHOOK_RESULTS.map((r) => [r]),
   });
+  const signaturesVerified = createCounter({
+    name: 'webhook_signatures_verified_total',
+    help: 'POST /webhook signatures verified, by scheme and by the key that matched (current, previous_1 … previous_5).',
+    labelNames: ['scheme', 'key'],
+    initial: SCHEME_NAMES.flatMap((scheme) => KEY_NAMES.map((key) => [scheme, key])),
+  });
+  const whatsappMessages = createCounter({
+    name: 'whatsapp_messages_total',
+    help: 'Messages in POST /webhook/whatsapp envelopes answered 200: stored, already stored, or skipped as unmappable or invalid.',
+    labelNames: ['result'],
+    initial: WHATSAPP_MESSAGE_RESULTS.map((r) => [r]),
+  });
+  const whatsappStatuses = createCounter({
+    name: 'whatsapp_statuses_total',
+    help: 'Delivery statuses in POST /webhook/whatsapp envelopes answered 200 (counted, not stored).',
+    labelNames: ['status'],
+    initial: WHATSAPP_STATUSES.map((s) => [s]),
+  });
   const latency = createHistogram({
     name: 'request_latency_ms',
     help: 'Time from request arrival to response written, in milliseconds.',
@@ -56,10 +86,13 @@ export function createServiceMetrics(processReaders: ProcessReaders = systemProc
   });
   const storedMessages = createGauge({ name: 'messages_stored', help: 'Messages in the database, counted at scrape time.' });
   const processMetrics = createProcessMetrics(processReaders);
-  const all = [httpRequests, webhookRequests, latency, storedMessages, ...processMetrics.collectables];
+  const all = [httpRequests, webhookRequests, signaturesVerified, whatsappMessages, whatsappStatuses, latency, storedMessages, ...processMetrics.collectables];
   return {
     httpRequests,
     webhookRequests,
+    signaturesVerified,
+    whatsappMessages,
+    whatsappStatuses,
     latency,
     storedMessages,
     render: () => renderMetrics(all),

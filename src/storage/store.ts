@@ -37,6 +37,12 @@ export type Store = {
    * Resolves once the outcome is committed durably.
    */
   insert(message: Message): Promise<InsertResult>;
+  /**
+   * Stores several messages in one transaction (group-committed with whatever else is queued),
+   * each idempotently as insert() does; one result per message, in order, once committed. A
+   * failure fails its messages, never an answer of another; an empty list resolves at once.
+   */
+  insertMany(messages: readonly Message[]): Promise<InsertResult[]>;
   list(filter: ListFilter): Promise<{ ok: true; page: Page } | Failed>;
   stats(): Promise<{ ok: true; stats: Stats } | Failed>;
   /** True when the messages table answers a query. */

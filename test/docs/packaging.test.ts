@@ -196,7 +196,7 @@ test('Prometheus: rule files resolve next to the config, rules select the scrape
         const expr = String(at(rule, 'expr'));
         assert.ok(String(at(rule, 'annotations', 'summary')).length > 10, `${name} has a summary`);
         assert.ok(String(at(rule, 'annotations', 'description')).length > 30, `${name} has a description`);
-        assert.match(String(at(rule, 'labels', 'severity')), /^(critical|warning)$/);
+        assert.match(String(at(rule, 'labels', 'severity')), /^(critical|warning|info)$/);
         const selectors = [...expr.matchAll(/([a-z_:][a-z0-9_:]*)\{([^}]*)\}/g)];
         assert.ok(selectors.length > 0, `${name} selects series`);
         for (const [, metric, labels] of selectors) {

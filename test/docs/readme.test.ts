@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { routeTable, type AppDeps } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { ERRORS } from '../../src/http/errors.ts';
-import { createServiceMetrics, WEBHOOK_RESULTS } from '../../src/metrics/service-metrics.ts';
+import { createServiceMetrics, WEBHOOK_RESULTS, WHATSAPP_MESSAGE_RESULTS, WHATSAPP_STATUSES } from '../../src/metrics/service-metrics.ts';
+import { KEY_NAMES } from '../../src/webhook/schemes/keys.ts';
+import { SCHEME_NAMES } from '../../src/webhook/schemes/types.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
@@ -24,7 +26,10 @@ test('every environment variable the config reads is in the README table', () =>
   const read = new Set<string>();
   const env = new Proxy({}, { get: (_t, key) => (typeof key === 'string' && read.add(key), undefined) });
   loadConfig(env);
-  assert.deepEqual([...read].sort(), ['DATABASE_URL', 'HOST', 'LOG_LEVEL', 'MAX_BODY_BYTES', 'PORT', 'WEBHOOK_SECRET']);
+  assert.deepEqual([...read].sort(), [
+    'DATABASE_URL', 'HOST', 'LOG_LEVEL', 'MAX_BODY_BYTES', 'PORT', 'WEBHOOK_SECRET', 'WEBHOOK_SECRET_PREVIOUS', 'WEBHOOK_TOLERANCE_SECONDS',
+    'WHATSAPP_APP_SECRET', 'WHATSAPP_MAX_BODY_BYTES', 'WHATSAPP_VERIFY_TOKEN',
+  ]);
   for (const name of read) assert.match(readme, new RegExp(`^\\| \`${name}\` \\|`, 'm'), `${name} missing from the table`);
 });
 
@@ -34,9 +39,10 @@ test('every metric family and webhook result is documented', () => {
   for (const required of ['http_requests_total', 'webhook_requests_total', 'request_latency_ms', 'messages_stored', 'process_start_time_seconds', 'process_resident_memory_bytes', 'process_cpu_seconds_total', 'nodejs_eventloop_lag_seconds']) {
     assert.ok(names.includes(required), `${required} is exported`);
   }
-  assert.equal(families.length, 12);
+  assert.equal(families.length, 15);
   for (const [name, type] of families) assert.ok(readme.includes(`| \`${name}\` | ${type} |`), `${name} (${type}) missing`);
   for (const result of WEBHOOK_RESULTS) assert.ok(readme.includes(`\`${result}\``), `result ${result} missing`);
+  for (const label of [...SCHEME_NAMES, ...KEY_NAMES, ...WHATSAPP_MESSAGE_RESULTS, ...WHATSAPP_STATUSES]) assert.ok(readme.includes(`\`${label}\``), `label value ${label} missing`);
 });
 
 test('every error body is documented with its status', () => {
@@ -64,7 +70,7 @@ test('Deployment and Observability sections: every alert rule, the deployment fi
   const rules = readFileSync(join(root, 'deploy', 'prometheus', 'webhook-api.rules.yml'), 'utf8');
   const alerts = [...rules.matchAll(/^\s+- alert: (\S+)$/gm)].map((m) => m[1] ?? '');
   assert.ok(alerts.length >= 4);
-  for (const alert of alerts) assert.match(readme, new RegExp(`^\\| \`${alert}\` \\| (critical|warning) \\|`, 'm'), `alert ${alert} missing`);
+  for (const alert of alerts) assert.match(readme, new RegExp(`^\\| \`${alert}\` \\| (critical|warning|info) \\|`, 'm'), `alert ${alert} missing`);
   for (const file of ['k8s/deployment.yaml', 'k8s/service.yaml', 'k8s/pvc.yaml', 'k8s/examples/secret.yaml', 'deploy/prometheus/prometheus.yml', 'deploy/prometheus/webhook-api.rules.yml']) {
     const name = file.split('/').pop() ?? file;
     assert.ok(readme.includes(name), `${file} missing`);
@@ -73,4 +79,17 @@ test('Deployment and Observability sections: every alert rule, the deployment fi
   for (const target of [...makefile.matchAll(/^([a-z]+):.*## /gm)].map((m) => m[1] ?? '')) {
     assert.ok(readme.includes(`make ${target}`), `make ${target} missing`);
   }
+});
+
+test('the Senders section: every scheme, Meta\'s dashboard fields, rotation, the replay window, the answers, and both test vectors', () => {
+  for (const section of ['## Senders', '### Standard Webhooks and Svix senders', '### GitHub-style senders', '### Meta WhatsApp Cloud API', '### Rotating a key', '### Replay window and clock skew', '### What the service answers', '### Signing and sending from the command line']) {
+    assert.match(readme, new RegExp(`^${section}$`, 'm'), `section ${section}`);
+  }
+  for (const scheme of ['standard', 'x-signature', 'hub', 'whatsapp']) assert.ok(readme.includes(`node scripts/sign.ts --scheme ${scheme}`), `sign.ts --scheme ${scheme}`);
+  for (const field of ['App secret', 'Callback URL', 'Verify token', 'Verify and save', 'Webhook fields']) assert.ok(readme.includes(`**${field}**`), `Meta dashboard field ${field}`);
+  // The Standard Webhooks and GitHub test vectors, exactly as published.
+  for (const text of ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'msg_p5jXN8AQM9LWM0D4loKWxJek', '1614265330', `'{"test": 2432232314}'`, 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=', "It's a Secret to Everybody", `'Hello, World!'`, 'sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17']) {
+    assert.ok(readme.includes(text), `test vector part ${text}`);
+  }
+  assert.ok(readme.includes('webhook_signatures_verified_total{job="webhook-api",key="previous_1"}'), 'the rotation query');
 });

@@ -12,6 +12,7 @@ export function failingStore(options: FailingStoreOptions = {}): Store {
   const error = (): { ok: false; error: unknown } => ({ ok: false, error: new Error(message) });
   return {
     insert: async () => error(),
+    insertMany: async (messages) => messages.map(() => error()),
     list: async () => error(),
     stats: async () => error(),
     ping: async () => false,

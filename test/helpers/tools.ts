@@ -1,4 +1,4 @@
-// External tools some tests need (promtool, prometheus from Debian's `prometheus` package).
+// External tools some tests need (promtool, prometheus from Debian's `prometheus` package; curl).
 // Outside CI a missing tool skips those tests; in CI (`CI` set, as .ci/run runs) it fails them,
 // because .ci/run installs the package and a silent skip would hide a check that never ran.
 import assert from 'node:assert/strict';
@@ -12,10 +12,10 @@ const inCi = (): boolean => {
 };
 
 /** True when `name --version` runs. Otherwise skips the test, or fails it in CI. */
-export function haveTool(t: Skippable, name: string): boolean {
+export function haveTool(t: Skippable, name: string, debianPackage = 'prometheus'): boolean {
   const probe = spawnSync(name, ['--version'], { encoding: 'utf8', timeout: 10_000 });
   if (probe.error === undefined && probe.status === 0) return true;
-  const why = `${name} is not installed (Debian package "prometheus"; .ci/run installs it)`;
+  const why = `${name} is not installed (Debian package "${debianPackage}"; .ci/run installs it)`;
   if (inCi()) assert.fail(`${why}, and CI must run this check`);
   t.skip(why);
   return false;

@@ -103,6 +103,7 @@ test('unknown paths count under path="unmatched"; random URLs add no series', as
 test('a handler that throws gives 500 {"detail":"Internal Server Error"} and logs the error', async (t) => {
   const store: Store = {
     insert: async () => ({ ok: true, created: true }),
+    insertMany: async (messages) => messages.map(() => ({ ok: true, created: true })),
     list: async () => {
       throw new Error('secret internals');
     },

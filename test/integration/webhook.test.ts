@@ -534,8 +534,9 @@ test('X-Request-ID is echoed when valid and replaced by a UUID when not', async 
 
 // ---------------------------------------------------------------- logs
 
-const ACCESS_KEYS_WITH_ID = ['ts', 'level', 'request_id', 'method', 'path', 'status', 'latency_ms', 'message_id', 'dup', 'result'];
-const ACCESS_KEYS_NO_ID = ACCESS_KEYS_WITH_ID.filter((k) => k !== 'message_id');
+// A verified delivery's line adds the scheme and the key that matched (SPEC.md, "Senders' signature schemes").
+const ACCESS_KEYS_WITH_ID = ['ts', 'level', 'request_id', 'method', 'path', 'status', 'latency_ms', 'message_id', 'dup', 'result', 'scheme', 'key'];
+const ACCESS_KEYS_NO_ID = ['ts', 'level', 'request_id', 'method', 'path', 'status', 'latency_ms', 'dup', 'result'];
 
 function checkCommon(line: LogLine, requestId: string): void {
   assert.equal(typeof line['ts'], 'string');

@@ -113,7 +113,7 @@ test('a real Prometheus scrapes the service: target up, created deliveries and s
 
   const rules = (await (await fetch(`${base}/api/v1/rules`)).json()) as { data: { groups: { rules: { name: string; health: string }[] }[] } };
   const loaded = rules.data.groups.flatMap((g) => g.rules);
-  assert.equal(loaded.length, 7, JSON.stringify(rules));
+  assert.equal(loaded.length, 9, JSON.stringify(rules));
   for (const rule of loaded) assert.notEqual(rule.health, 'err', `${rule.name} evaluates`);
   const firing = (await (await fetch(`${base}/api/v1/alerts`)).json()) as { data: { alerts: { labels: Record<string, string> }[] } };
   assert.deepEqual(firing.data.alerts.filter((a) => a.labels['alertname'] === 'WebhookApiDown'), [], 'the target is not reported down');

@@ -17,6 +17,8 @@ export type HostileCase = {
   /** Allowed statuses; 0 means the connection may close without an answer. */
   expect: readonly number[];
   stores?: Row;
+  /** Every row a valid signed delivery of several messages (a WhatsApp envelope) must create. */
+  storesAll?: readonly Row[];
 };
 
 const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8');
@@ -49,7 +51,7 @@ export function validRow(rng: Random): Row & { textAbsent: boolean } {
   };
 }
 
-function rowJson(row: Row & { textAbsent: boolean }, extra = ''): string {
+export function rowJson(row: Row & { textAbsent: boolean }, extra = ''): string {
   const { textAbsent, ...fields } = row;
   const obj: Record<string, unknown> = { ...fields };
   if (textAbsent) delete obj['text'];
@@ -57,7 +59,7 @@ function rowJson(row: Row & { textAbsent: boolean }, extra = ''): string {
   return extra === '' ? json : `${json.slice(0, -1)},${extra}}`;
 }
 
-const strip = (r: Row & { textAbsent: boolean }): Row => ({ message_id: r.message_id, from: r.from, to: r.to, ts: r.ts, text: r.text });
+export const strip = (r: Row & { textAbsent: boolean }): Row => ({ message_id: r.message_id, from: r.from, to: r.to, ts: r.ts, text: r.text });
 
 /** Valid and signed, in many shapes: must be 200 and stored exactly as sent. */
 function valid(rng: Random): HostileCase {

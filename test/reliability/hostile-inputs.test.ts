@@ -1,7 +1,8 @@
 // At least 10,000 seeded hostile requests against the real service (a child process running
 // src/main.ts): each gets a status SPEC.md names and never a 5xx, the service stays ready, nothing
 // is stored but the valid signed deliveries (exactly as sent), its peak RSS stays bounded, and
-// neither the secret nor any message text reaches a log line or a /webhook answer.
+// neither a secret nor any message text reaches a log line or a /webhook answer. A quarter of the
+// cases exercise the senders' schemes and the WhatsApp route (hostile-senders.ts).
 // The seed is printed; RELIABILITY_SEED replays a run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +15,8 @@ import { createPool } from '../helpers/http-client.ts';
 import { rawSend } from '../helpers/raw-send.ts';
 import { createRandom, seedFromEnv } from '../helpers/seeded.ts';
 import { tempDir } from '../helpers/service.ts';
-import { generateCase, HOSTILE_SECRET, TEXT_MARK, type HostileCase, type Row } from './hostile-cases.ts';
+import { HOSTILE_SECRET, TEXT_MARK, type HostileCase, type Row } from './hostile-cases.ts';
+import { generateAnyCase, SENDER_ENV, SENDER_SECRETS } from './hostile-senders.ts';
 
 const CASES = 10_000;
 const WORKERS = 16;
@@ -26,12 +28,12 @@ test(`${CASES} seeded hostile requests: the right status, never a 5xx, nothing s
   const seed = seedFromEnv();
   t.diagnostic(`seed ${seed} (RELIABILITY_SEED=${seed} replays it)`);
   const rng = createRandom(seed);
-  const cases: HostileCase[] = Array.from({ length: CASES }, () => generateCase(rng));
+  const cases: HostileCase[] = Array.from({ length: CASES }, () => generateAnyCase(rng));
 
   const dir = tempDir();
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const dbPath = join(dir, 'hostile.db');
-  const child = await startChildService(t, { WEBHOOK_SECRET: HOSTILE_SECRET, DATABASE_URL: dbPath });
+  const child = await startChildService(t, { WEBHOOK_SECRET: HOSTILE_SECRET, DATABASE_URL: dbPath, ...SENDER_ENV });
   const pool = createPool(child.port, WORKERS);
   t.after(() => pool.close());
 
@@ -61,8 +63,8 @@ test(`${CASES} seeded hostile requests: the right status, never a 5xx, nothing s
         const shown = 'raw' in c.request ? c.request.raw.subarray(0, 300).toString('latin1') : `${c.request.method} ${c.request.path.slice(0, 200)} ${JSON.stringify(c.request.headers).slice(0, 200)} ${c.request.body?.subarray(0, 200).toString('latin1') ?? ''}`;
         wrong.push(`case ${index} (${c.family}): got ${answer.status} ${answer.body.slice(0, 200)}, expected ${c.expect.join('/')}\n  ${shown}`);
       }
-      const isWebhook = 'raw' in c.request || c.request.path === '/webhook';
-      if (isWebhook && (answer.body.includes(TEXT_MARK) || answer.body.includes(HOSTILE_SECRET))) webhookAnswerLeaks += 1;
+      const isWebhook = 'raw' in c.request || c.request.path.startsWith('/webhook');
+      if (isWebhook && (answer.body.includes(TEXT_MARK) || [HOSTILE_SECRET, ...SENDER_SECRETS].some((s) => answer.body.includes(s)))) webhookAnswerLeaks += 1;
       if (index % 1000 === 999) {
         const ready = await pool.send('GET', '/health/ready');
         assert.equal(ready.status, 200, `not ready after case ${index}`);
@@ -82,7 +84,7 @@ test(`${CASES} seeded hostile requests: the right status, never a 5xx, nothing s
 
   // Exactly the valid signed deliveries are stored, each as sent.
   const expected = new Map<string, Row>();
-  for (const c of cases) if (c.stores !== undefined) expected.set(c.stores.message_id, c.stores);
+  for (const c of cases) for (const row of [...(c.stores === undefined ? [] : [c.stores]), ...(c.storesAll ?? [])]) expected.set(row.message_id, row);
   const db = new DatabaseSync(dbPath, { readOnly: true });
   const rows = db.prepare('SELECT message_id, from_msisdn AS "from", to_msisdn AS "to", ts, text FROM messages').all().map((r) => ({ ...r }) as Row);
   db.close();
@@ -96,6 +98,7 @@ test(`${CASES} seeded hostile requests: the right status, never a 5xx, nothing s
   assert.deepEqual(await withinMs(15_000, 'exit', child.exited), { code: 0, signal: null });
   const log = child.output();
   assert.ok(!log.includes(HOSTILE_SECRET), 'the secret is in the log');
+  for (const secret of SENDER_SECRETS) assert.ok(!log.includes(secret), 'a sender secret or the verify token is in the log');
   assert.ok(!log.includes(TEXT_MARK), 'a message text is in the log');
   assert.ok(!/"level":"error"/.test(log), 'an error line in the log');
 

@@ -31,6 +31,8 @@ const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './
 
 type Result<T> = { ok: true; value: T } | Failed;
 
+const noAnswer = (): Failed => ({ ok: false, error: new Error('no answer') });
+
 export type Channel = {
   call<K extends Op>(op: K, arg: Ops[K]['arg']): Promise<Result<Ops[K]['result']>>;
   /** Resolves when the worker has exited. */
@@ -144,28 +146,51 @@ export async function openWorkerStore(options: WorkerStoreOptions): Promise<{ st
 
   // One batch at a time goes to the writer: inserts that arrive while it commits wait in the
   // outbox and travel together as the next batch (one message, one transaction, one fsync).
-  let outbox: { message: NewMessage; resolve: (result: InsertResult) => void }[] = [];
+  // An insertMany is one outbox entry and is never split: the writer never splits a request
+  // either, so its messages always share one transaction.
+  const outbox: { messages: NewMessage[]; resolve: (results: InsertResult[]) => void }[] = [];
   const inFlight = new Set<Promise<void>>();
+  function takeBatch(): typeof outbox {
+    let count = 0;
+    let n = 0;
+    for (const entry of outbox) {
+      if (n > 0 && count + entry.messages.length > MAX_BATCH) break;
+      count += entry.messages.length;
+      n += 1;
+    }
+    return outbox.splice(0, n);
+  }
   function send(): void {
     if (inFlight.size >= BATCHES_IN_FLIGHT || outbox.length === 0) return;
-    const batch = outbox.splice(0, MAX_BATCH);
-    const sent = writer.call('insert', batch.map((b) => b.message)).then((result) => {
+    const batch = takeBatch();
+    const sent = writer.call('insert', batch.flatMap((b) => b.messages)).then((result) => {
       inFlight.delete(sent);
-      batch.forEach((b, i) => b.resolve(result.ok ? (result.value[i] ?? { ok: false, error: new Error('no answer') }) : result));
+      let at = 0;
+      for (const b of batch) {
+        const answers = b.messages.map((_, i): InsertResult => (result.ok ? (result.value[at + i] ?? noAnswer()) : result));
+        at += b.messages.length;
+        b.resolve(answers);
+      }
       send();
     });
     inFlight.add(sent);
   }
+  function enqueue(messages: readonly Message[]): Promise<InsertResult[]> {
+    if (closing !== undefined) return Promise.resolve(messages.map(() => ({ ok: false, error: new Error('database is closed') })));
+    if (messages.length === 0) return Promise.resolve([]);
+    return new Promise((resolve) => {
+      if (outbox.length === 0) setImmediate(send); // the rest of this turn's inserts join it
+      const createdAt = options.now().toISOString();
+      outbox.push({ messages: messages.map((m) => ({ ...m, createdAt })), resolve });
+    });
+  }
 
   let closing: Promise<void> | undefined;
   const store: Store = {
-    insert(message: Message) {
-      if (closing !== undefined) return Promise.resolve({ ok: false, error: new Error('database is closed') });
-      return new Promise((resolve) => {
-        if (outbox.length === 0) setImmediate(send); // the rest of this turn's inserts join it
-        outbox.push({ message: { ...message, createdAt: options.now().toISOString() }, resolve });
-      });
+    async insert(message: Message) {
+      return (await enqueue([message]))[0] ?? noAnswer();
     },
+    insertMany: enqueue,
     async list(filter) {
       const r = await reader.call('list', filter);
       return r.ok ? { ok: true, page: r.value } : r;
