@@ -51,7 +51,9 @@ test('pg_terminate_backend under load: in-flight queries fail as connection erro
   const counts = kinds(await running);
   for (const kind of counts.keys()) assert.ok(kind === 'ok' || kind === 'connection', `unexpected failure kind ${kind}`);
   assert.ok((counts.get('connection') ?? 0) >= 1, 'some in-flight query saw the kill');
-  assert.ok(pool.errors.some((e) => e.sqlstate === '57P01'), 'the server said why (admin shutdown)');
+  // Whether the FATAL 57P01 is read before the reset depends on timing: a backend that closes with
+  // pipelined queries unread makes the kernel send RST, which can discard the FATAL in our receive
+  // buffer. The next test checks the server's reason on an idle pipeline, where it is certain.
 });
 
 test('a query running when its backend is terminated fails with the server reason, 57P01', async (t) => {
