@@ -17,6 +17,8 @@ export type Config = Readonly<{
   port: number;
   host: string;
   maxBodyBytes: number;
+  /** How long in-flight requests may take to finish after SIGTERM before their connections are closed. */
+  shutdownGraceSeconds: number;
 }>;
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -25,6 +27,8 @@ export type Env = Readonly<Record<string, string | undefined>>;
 
 export const DEFAULT_DATABASE_URL = 'sqlite:///./data/app.db';
 const MAX_BODY_CEILING = 1024 * 1024 * 1024;
+/** 8 s of drain plus closing the database fits inside Docker's default 10 s stop timeout (SPEC.md). */
+export const DEFAULT_SHUTDOWN_GRACE_SECONDS = 8;
 
 const LEVELS: Readonly<Record<string, LogLevel>> = {
   DEBUG: 'debug',
@@ -86,6 +90,7 @@ export function loadConfig(env: Env): ConfigResult {
   const port = read(env, 'PORT');
   const level = read(env, 'LOG_LEVEL');
   const maxBody = read(env, 'MAX_BODY_BYTES');
+  const grace = read(env, 'SHUTDOWN_GRACE_SECONDS');
   const config: Config = Object.freeze({
     webhookSecret: secret === undefined || secret === '' ? null : createSecretKey(Buffer.from(secret, 'utf8')),
     databasePath: take(parseDatabaseUrl(read(env, 'DATABASE_URL') ?? DEFAULT_DATABASE_URL), ''),
@@ -93,6 +98,7 @@ export function loadConfig(env: Env): ConfigResult {
     port: port === undefined ? 8000 : take(parseInteger('PORT', port, 0, 65535), 0),
     host: read(env, 'HOST')?.trim() ?? '0.0.0.0',
     maxBodyBytes: maxBody === undefined ? 262144 : take(parseInteger('MAX_BODY_BYTES', maxBody, 1, MAX_BODY_CEILING), 0),
+    shutdownGraceSeconds: grace === undefined ? DEFAULT_SHUTDOWN_GRACE_SECONDS : take(parseInteger('SHUTDOWN_GRACE_SECONDS', grace, 1, 600), 0),
   });
   return problems.length > 0 ? { ok: false, problems } : { ok: true, config };
 }

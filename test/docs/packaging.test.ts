@@ -9,7 +9,6 @@ import { dirname, join } from 'node:path';
 import { routeTable, type AppDeps } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createServiceMetrics } from '../../src/metrics/service-metrics.ts';
-import { SHUTDOWN_GRACE_MS } from '../../src/service.ts';
 import { at, parseYaml, parseYamlDocuments, type Yaml } from '../helpers/yaml-subset.ts';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -41,7 +40,7 @@ const seconds = (duration: Yaml): number => {
   const m = /^(\d+)s$/.exec(String(duration));
   return m ? Number(m[1]) : assert.fail(`not a duration in seconds: ${String(duration)}`);
 };
-const drainSeconds = SHUTDOWN_GRACE_MS / 1000;
+const drainSeconds = defaults.config.shutdownGraceSeconds;
 
 /** dist/X.js → src/X.ts, as tsconfig.build.json maps them. */
 function sourceOf(imagePath: string): string {

@@ -24,7 +24,7 @@ test('every environment variable the config reads is in the README table', () =>
   const read = new Set<string>();
   const env = new Proxy({}, { get: (_t, key) => (typeof key === 'string' && read.add(key), undefined) });
   loadConfig(env);
-  assert.deepEqual([...read].sort(), ['DATABASE_URL', 'HOST', 'LOG_LEVEL', 'MAX_BODY_BYTES', 'PORT', 'WEBHOOK_SECRET']);
+  assert.deepEqual([...read].sort(), ['DATABASE_URL', 'HOST', 'LOG_LEVEL', 'MAX_BODY_BYTES', 'PORT', 'SHUTDOWN_GRACE_SECONDS', 'WEBHOOK_SECRET']);
   for (const name of read) assert.match(readme, new RegExp(`^\\| \`${name}\` \\|`, 'm'), `${name} missing from the table`);
 });
 

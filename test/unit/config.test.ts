@@ -24,6 +24,7 @@ test('defaults when nothing is set', () => {
   assert.equal(config.host, '0.0.0.0');
   assert.equal(config.maxBodyBytes, 262144);
   assert.equal(config.logLevel, 'info');
+  assert.equal(config.shutdownGraceSeconds, 8, 'SPEC.md: 8 s, so the whole stop fits inside Docker\'s default 10 s');
   assert.equal(DEFAULT_DATABASE_URL, 'sqlite:///./data/app.db');
 });
 
@@ -35,6 +36,7 @@ test('every variable is read', () => {
     PORT: '9000',
     HOST: '127.0.0.1',
     MAX_BODY_BYTES: '1024',
+    SHUTDOWN_GRACE_SECONDS: '30',
   });
   assert.deepEqual(config.webhookSecret?.export(), Buffer.from('testsecret', 'utf8'));
   assert.equal(config.databasePath, '/data/app.db');
@@ -42,6 +44,7 @@ test('every variable is read', () => {
   assert.equal(config.port, 9000);
   assert.equal(config.host, '127.0.0.1');
   assert.equal(config.maxBodyBytes, 1024);
+  assert.equal(config.shutdownGraceSeconds, 30);
 });
 
 test('the secret is its UTF-8 bytes', () => {
@@ -150,6 +153,18 @@ test('bad MAX_BODY_BYTES values are problems', async (t) => {
       const list = problems({ MAX_BODY_BYTES: raw });
       assert.equal(list.length, 1);
       assert.match(list[0] ?? '', /^MAX_BODY_BYTES/);
+    });
+  }
+});
+
+test('SHUTDOWN_GRACE_SECONDS is a whole number of seconds from 1 to 600', async (t) => {
+  assert.equal(ok({ SHUTDOWN_GRACE_SECONDS: '1' }).shutdownGraceSeconds, 1);
+  assert.equal(ok({ SHUTDOWN_GRACE_SECONDS: '600' }).shutdownGraceSeconds, 600);
+  assert.equal(ok({ SHUTDOWN_GRACE_SECONDS: ' 12 ' }).shutdownGraceSeconds, 12);
+  assert.equal(ok({ SHUTDOWN_GRACE_SECONDS: '' }).shutdownGraceSeconds, 8);
+  for (const raw of ['0', '601', '-1', '2.5', '10s', 'abc', '1e2']) {
+    await t.test(JSON.stringify(raw), () => {
+      assert.deepEqual(problems({ SHUTDOWN_GRACE_SECONDS: raw }), ['SHUTDOWN_GRACE_SECONDS: must be a whole number from 1 to 600']);
     });
   }
 });
