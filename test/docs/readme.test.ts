@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { routeTable, type AppDeps } from '../../src/app.ts';
-import { loadConfig } from '../../src/config.ts';
+import { FILE_VARIABLES, loadConfig } from '../../src/config.ts';
 import { ERRORS } from '../../src/http/errors.ts';
 import { createServiceMetrics, WEBHOOK_RESULTS } from '../../src/metrics/service-metrics.ts';
 
@@ -24,8 +24,15 @@ test('every environment variable the config reads is in the README table', () =>
   const read = new Set<string>();
   const env = new Proxy({}, { get: (_t, key) => (typeof key === 'string' && read.add(key), undefined) });
   loadConfig(env);
-  assert.deepEqual([...read].sort(), ['DATABASE_URL', 'HOST', 'LOG_LEVEL', 'MAX_BODY_BYTES', 'PORT', 'SHUTDOWN_GRACE_SECONDS', 'WEBHOOK_SECRET']);
-  for (const name of read) assert.match(readme, new RegExp(`^\\| \`${name}\` \\|`, 'm'), `${name} missing from the table`);
+  assert.deepEqual([...read].sort(), ['DATABASE_URL', 'DATABASE_URL_FILE', 'HOST', 'LOG_LEVEL', 'MAX_BODY_BYTES', 'PORT', 'SHUTDOWN_GRACE_SECONDS', 'WEBHOOK_SECRET', 'WEBHOOK_SECRET_FILE']);
+  const fileForms = new Set(FILE_VARIABLES.map((name) => `${name}_FILE`));
+  for (const name of read) {
+    if (fileForms.has(name)) continue;
+    assert.match(readme, new RegExp(`^\\| \`${name}\` \\|`, 'm'), `${name} missing from the table`);
+  }
+  // The NAME_FILE forms share one row, which names each of them.
+  const fileRow = /^\| `\w+_FILE`.*$/m.exec(readme)?.[0] ?? '';
+  for (const name of fileForms) assert.ok(fileRow.includes(`\`${name}\``), `${name} missing from the NAME_FILE row`);
 });
 
 test('every metric family and webhook result is documented', () => {
