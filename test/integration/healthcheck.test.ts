@@ -1,4 +1,4 @@
-// The image's health check script (src/healthcheck.ts, compiled to dist/healthcheck.js in the
+// The image's health check script (src/healthcheck.cts, compiled to dist/healthcheck.cjs in the
 // image) against a real service: exit 0 while ready, 1 when not ready or not answering; it reads
 // only PORT and HOST; and its requests are not counted in the service's request metrics, while
 // every other client's (a Kubernetes probe's included) are.
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { metricValue, scrape } from '../helpers/metrics.ts';
 import { freshService } from '../helpers/service.ts';
 
-const SCRIPT = join(import.meta.dirname, '..', '..', 'src', 'healthcheck.ts');
+const SCRIPT = join(import.meta.dirname, '..', '..', 'src', 'healthcheck.cts');
 
 function runCheck(env: Record<string, string>): Promise<number | null> {
   return new Promise((resolve, reject) => {
