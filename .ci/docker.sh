@@ -89,7 +89,7 @@ ci_docker_on_exit() {
 
 ci_docker_up() {
   local started=$SECONDS step standins workdir revision source driver ok=0 client
-  if ! command -v dockerd >/dev/null 2>&1; then
+  if ! command -v dockerd >/dev/null 2>&1 || ! command -v docker >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
       ci_docker_log "installing Debian's docker.io package"
       if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io >/dev/null; }; then
@@ -97,7 +97,7 @@ ci_docker_up() {
         return 0
       fi
     else
-      ci_docker_problem "dockerd is missing and cannot be installed here (needs root and apt-get)"
+      ci_docker_problem "dockerd or docker is missing and cannot be installed here (needs root and apt-get)"
       return 0
     fi
   fi

@@ -107,6 +107,8 @@ test('docker-compose.yml: service api, secret required, log level defaulted, hea
   assert.deepEqual(at(api, 'healthcheck', 'test'), ['CMD', ...(dockerHealthcheck ?? [])], 'the same check as the image');
   const imageCheck = Object.fromEntries([...(/^HEALTHCHECK (.*)\\$/m.exec(finalStage)?.[1] ?? '').matchAll(/--([a-z-]+)=(\S+)/g)].map((m) => [(m[1] ?? '').replace('-', '_'), m[2] ?? '']));
   for (const key of ['interval', 'timeout', 'start_period', 'retries']) assert.equal(String(at(api, 'healthcheck', key)), imageCheck[key], `healthcheck ${key} as in the image`);
+  // Each check is a Node process in the container (BENCHMARKS.md): not more often than Docker's default.
+  assert.ok(seconds(imageCheck['interval'] ?? '') >= 30, `health check interval ${imageCheck['interval']} is at least 30 s`);
   assert.equal(at(api, 'restart'), 'unless-stopped');
   assert.equal(at(api, 'read_only'), true);
   assert.ok(seconds(at(api, 'stop_grace_period')) > drainSeconds, `stop_grace_period over ${drainSeconds} s`);

@@ -40,10 +40,12 @@ function unavailable(t: Skippable, why: string): undefined {
   return undefined;
 }
 
-let resolved: Promise<{ image: string; buildkitImage: string | undefined; revision: string } | string> | undefined;
+/** `revision` is the commit the image was built from, when known (WEBHOOK_API_IMAGE_REVISION, or built here). */
+export type ImageUnderTest = { image: string; buildkitImage: string | undefined; revision: string | undefined; builtHere: boolean };
+let resolved: Promise<ImageUnderTest | string> | undefined;
 
 /** Finds (or builds) the project's image once per test file; the string form is why it is unavailable. */
-function resolveImage(): Promise<{ image: string; buildkitImage: string | undefined; revision: string } | string> {
+function resolveImage(): Promise<ImageUnderTest | string> {
   resolved ??= (async () => {
     const engine = spawnSync('docker', ['version', '--format', '{{.Server.Version}}'], { encoding: 'utf8', timeout: 20_000 });
     if (engine.error !== undefined) return `the docker CLI is not installed (Debian package "docker.io"; .ci/run installs it): ${engine.error.message}`;
@@ -52,22 +54,28 @@ function resolveImage(): Promise<{ image: string; buildkitImage: string | undefi
     const given = process.env['WEBHOOK_API_IMAGE'];
     const buildkit = process.env['WEBHOOK_API_IMAGE_BUILDKIT'];
     if (given !== undefined && given !== '') {
-      return { image: given, buildkitImage: buildkit === '' ? undefined : buildkit, revision: process.env['WEBHOOK_API_IMAGE_REVISION'] ?? revision };
+      return { image: given, buildkitImage: buildkit === '' ? undefined : buildkit, revision: process.env['WEBHOOK_API_IMAGE_REVISION'] || undefined, builtHere: false };
     }
     const missing = (await Promise.all(BASE_IMAGES.map(async (b) => ((await docker(['image', 'inspect', b])).code === 0 ? '' : b)))).filter((b) => b !== '');
     if (missing.length > 0) return `the base images ${missing.join(', ')} are not in the engine (no registry here: build stand-ins with docker-standins.sh, as .ci/run does)`;
     const image = `webhook-api:container-test-${process.pid}`;
     // The classic builder, as .ci/run builds; --network host for npm ci where the engine has no bridge.
     await dockerOk(['build', '--network', 'host', '-q', '--build-arg', `REVISION=${revision}`, '-t', image, ROOT], { timeoutMs: 600_000, env: { DOCKER_BUILDKIT: '0' } });
-    return { image, buildkitImage: undefined, revision };
+    return { image, buildkitImage: undefined, revision, builtHere: true };
   })();
   return resolved;
 }
 
 /** The image under test, or undefined after skipping the test (outside CI) when there is no engine or no image. */
-export async function imageUnderTest(t: Skippable): Promise<{ image: string; buildkitImage: string | undefined; revision: string } | undefined> {
+export async function imageUnderTest(t: Skippable): Promise<ImageUnderTest | undefined> {
   const found = await resolveImage();
   return typeof found === 'string' ? unavailable(t, found) : found;
+}
+
+/** Removes the image if this file built it (WEBHOOK_API_IMAGE images belong to whoever built them). */
+export async function removeBuiltImage(): Promise<void> {
+  const found = resolved === undefined ? undefined : await resolved;
+  if (typeof found === 'object' && found.builtHere) await docker(['image', 'rm', '-f', found.image]);
 }
 
 /** Follows a container's output until a line matches; rejects when the container ends first or after `ms`. */
