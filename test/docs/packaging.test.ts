@@ -219,3 +219,17 @@ test('Prometheus: rule files resolve next to the config, rules select the scrape
     }
   }
 });
+
+test('README: every `docker run` of the service is as locked down as compose, with a stop timeout above the drain', () => {
+  const readme = read('README.md');
+  const runs = [...readme.matchAll(/^docker run -d --name webhook-api (?:.*\\\n)*.*$/gm)].map((m) => m[0].replace(/\\\n\s*/g, ' '));
+  assert.ok(runs.length >= 2, 'the plain and the secret-file examples');
+  for (const run of runs) {
+    for (const flag of ['--read-only', '--tmpfs /tmp', '--cap-drop ALL', '--security-opt no-new-privileges', '-v webhook-data:/data']) assert.ok(run.includes(flag), `${flag} in: ${run}`);
+    const stop = Number(/--stop-timeout (\d+)/.exec(run)?.[1]);
+    assert.ok(stop > drainSeconds, `--stop-timeout over the ${drainSeconds} s drain in: ${run}`);
+  }
+  assert.equal(at(api, 'read_only'), true);
+  assert.deepEqual(at(api, 'cap_drop'), ['ALL']);
+  assert.deepEqual(at(api, 'security_opt'), ['no-new-privileges:true']);
+});
