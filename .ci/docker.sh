@@ -128,7 +128,14 @@ ci_docker_up() {
   if [ -z "${DOCKER_STANDINS_WORKDIR+set}" ] && [ -z "${CI:-}" ]; then workdir="${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/webhook-api/docker-standins"; fi
   step=$SECONDS
   ci_docker_log "stand-in base images: $standins ${workdir:+(cache $workdir)}"
-  if ! bash "$standins" ${workdir:+"$workdir"} >"$CI_DOCKER_DIR/standins.log" 2>&1; then
+  local run_standins=(bash "$standins")
+  if [ -n "$workdir" ]; then
+    mkdir -p "$workdir"
+    # Two runs on one machine share the cache: one at a time builds in it.
+    if command -v flock >/dev/null 2>&1; then run_standins=(flock "$workdir/.lock" bash "$standins"); fi
+    run_standins+=("$workdir")
+  fi
+  if ! "${run_standins[@]}" >"$CI_DOCKER_DIR/standins.log" 2>&1; then
     tail -n 20 "$CI_DOCKER_DIR/standins.log" >&2
     ci_docker_problem "docker-standins.sh failed"
     return 0
