@@ -5,6 +5,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { Config } from './config.ts';
 import { getStats, listMessages } from './messages/handlers.ts';
 import { live, ready, type Lifecycle } from './health/handlers.ts';
+import { isSelfCheck } from './health/self-check.ts';
 import { failure, type Reply } from './http/reply.ts';
 import { pickRequestId } from './http/request-id.ts';
 import { send } from './http/respond.ts';
@@ -91,8 +92,10 @@ export function createApp(deps: AppDeps): RequestListener {
     const status = send(res, reply, extra);
     const latencyMs = clock.monotonicMs() - started;
 
-    metrics.httpRequests.inc([match.kind === 'not_found' ? UNMATCHED_PATH : match.route, String(status)]);
-    metrics.latency.observe(latencyMs);
+    if (!(match.kind === 'found' && isSelfCheck(match.route, req.headers['user-agent']))) {
+      metrics.httpRequests.inc([match.kind === 'not_found' ? UNMATCHED_PATH : match.route, String(status)]);
+      metrics.latency.observe(latencyMs);
+    }
     logger.line(levelFor(status), {
       request_id: requestId,
       method,

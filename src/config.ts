@@ -2,6 +2,7 @@
 // the first, so an operator fixes a broken deployment in one round trip.
 
 import { createHash, createSecretKey, type KeyObject } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { MAX_PREVIOUS_KEYS, KEY_NAMES, signingKey, WHSEC_MAX_BYTES, WHSEC_MIN_BYTES, WHSEC_PREFIX, type SigningKey } from './webhook/schemes/keys.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -30,6 +31,8 @@ export type Config = Readonly<{
   /** SHA-256 of WHATSAPP_VERIFY_TOKEN (compared in constant time, never kept in clear); null when unset. */
   whatsappVerifyTokenDigest: Buffer | null;
   whatsappMaxBodyBytes: number;
+  /** How long in-flight requests may take to finish after SIGTERM before their connections are closed. */
+  shutdownGraceSeconds: number;
 }>;
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -40,6 +43,18 @@ export const DEFAULT_DATABASE_URL = 'sqlite:///./data/app.db';
 const MAX_BODY_CEILING = 1024 * 1024 * 1024;
 export const DEFAULT_TOLERANCE_SECONDS = 300;
 export const DEFAULT_WHATSAPP_MAX_BODY_BYTES = 3 * 1024 * 1024;
+/** 8 s of drain plus closing the database fits inside Docker's default 10 s stop timeout (SPEC.md). */
+export const DEFAULT_SHUTDOWN_GRACE_SECONDS = 8;
+
+/**
+ * Variables that may be given as NAME_FILE instead: the path of a file holding the value, the
+ * Docker and Kubernetes convention for mounted secrets (the value then shows in neither
+ * `docker inspect` nor /proc/<pid>/environ). Adding a name here is all a new variable needs: the
+ * file's text goes through exactly the checks the variable's own value would.
+ */
+export const FILE_VARIABLES: readonly string[] = ['WEBHOOK_SECRET', 'WEBHOOK_SECRET_PREVIOUS', 'WHATSAPP_APP_SECRET', 'WHATSAPP_VERIFY_TOKEN', 'DATABASE_URL'];
+/** Secrets are short; the bound turns a wrong path (a log file, a disk image) into a clear problem. */
+export const MAX_VALUE_FILE_BYTES = 64 * 1024;
 
 const LEVELS: Readonly<Record<string, LogLevel>> = {
   DEBUG: 'debug',
@@ -49,12 +64,55 @@ const LEVELS: Readonly<Record<string, LogLevel>> = {
   ERROR: 'error',
 };
 
-type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
+export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
+
+/** Reads a NAME_FILE file once, at start-up; the problem names no path (people do paste the secret there). */
+export type ReadValueFile = (path: string) => Parsed<string>;
 
 /** Empty values count as unset: `FOO=` in a compose file usually means "use the default". */
 function read(env: Env, name: string): string | undefined {
   const value = env[name];
   return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+/**
+ * The file's text as UTF-8, without its trailing line breaks (`echo secret > file` adds one, as
+ * shell `$(cat file)` would drop it). Only regular files (Kubernetes' secret files are symlinks to
+ * them), at most MAX_VALUE_FILE_BYTES.
+ */
+export function readValueFile(path: string): Parsed<string> {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) return { ok: false, problem: 'the path it names is not a regular file' };
+    if (stat.size > MAX_VALUE_FILE_BYTES) return { ok: false, problem: `the file it names is larger than ${MAX_VALUE_FILE_BYTES} bytes` };
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(fd));
+    return { ok: true, value: text.replace(/(?:\r?\n)+$/, '') };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ERR_ENCODING_INVALID_ENCODED_DATA') return { ok: false, problem: 'the file it names is not UTF-8 text' };
+    return { ok: false, problem: `cannot read the file it names (${code ?? 'error'})` };
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** env, with each FILE_VARIABLES name whose NAME_FILE is set replaced by that file's text. */
+function withFileValues(env: Env, readFile: ReadValueFile, problems: string[]): Env {
+  const fromFiles = new Map<string, string>();
+  for (const name of FILE_VARIABLES) {
+    const path = read(env, `${name}_FILE`);
+    if (path === undefined) continue;
+    if (read(env, name) !== undefined) {
+      problems.push(`${name}_FILE: ${name} is set too; set only one of them`);
+      continue;
+    }
+    const file = readFile(path);
+    if (file.ok) fromFiles.set(name, file.value);
+    else problems.push(`${name}_FILE: ${file.problem}`);
+  }
+  return fromFiles.size === 0 ? env : { ...env, ...Object.fromEntries(fromFiles) };
 }
 
 export function parseDatabaseUrl(url: string): Parsed<string> {
@@ -122,8 +180,17 @@ function parseWhatsAppVerifyToken(raw: string | undefined): Buffer | null {
   return raw === undefined || raw === '' ? null : createHash('sha256').update(raw, 'utf8').digest();
 }
 
-export function loadConfig(env: Env): ConfigResult {
+/** PORT and HOST alone, parsed as loadConfig does: the container health check reads nothing else (no secret files). */
+export function listenAddress(env: Env): { port: number; host: string } {
+  const port = read(env, 'PORT');
+  const parsed = port === undefined ? undefined : parseInteger('PORT', port, 0, 65535);
+  return { port: parsed?.ok === true ? parsed.value : 8000, host: read(env, 'HOST')?.trim() ?? '0.0.0.0' };
+}
+
+export function loadConfig(environment: Env, readFile: ReadValueFile = readValueFile): ConfigResult {
   const problems: string[] = [];
+  // From here on every variable, wherever it is read, sees a NAME_FILE's text as NAME's value.
+  const env = withFileValues(environment, readFile, problems);
   const take = <T>(parsed: Parsed<T>, fallback: T): T => {
     if (parsed.ok) return parsed.value;
     problems.push(parsed.problem);
@@ -138,6 +205,7 @@ export function loadConfig(env: Env): ConfigResult {
   const whatsappMaxBody = read(env, 'WHATSAPP_MAX_BODY_BYTES');
   const current = take(parseWebhookSecret(secret), null);
   const previous = take(parseWebhookSecretPrevious(env['WEBHOOK_SECRET_PREVIOUS']), []);
+  const grace = read(env, 'SHUTDOWN_GRACE_SECONDS');
   const config: Config = Object.freeze({
     webhookSecret: current?.utf8 ?? null,
     databasePath: take(parseDatabaseUrl(read(env, 'DATABASE_URL') ?? DEFAULT_DATABASE_URL), ''),
@@ -151,6 +219,7 @@ export function loadConfig(env: Env): ConfigResult {
     whatsappAppSecret: parseWhatsAppAppSecret(env['WHATSAPP_APP_SECRET']),
     whatsappVerifyTokenDigest: parseWhatsAppVerifyToken(env['WHATSAPP_VERIFY_TOKEN']),
     whatsappMaxBodyBytes: whatsappMaxBody === undefined ? DEFAULT_WHATSAPP_MAX_BODY_BYTES : take(parseInteger('WHATSAPP_MAX_BODY_BYTES', whatsappMaxBody, 1, MAX_BODY_CEILING), 0),
+    shutdownGraceSeconds: grace === undefined ? DEFAULT_SHUTDOWN_GRACE_SECONDS : take(parseInteger('SHUTDOWN_GRACE_SECONDS', grace, 1, 600), 0),
   });
   return problems.length > 0 ? { ok: false, problems } : { ok: true, config };
 }

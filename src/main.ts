@@ -3,14 +3,15 @@ import { loadConfig } from './config.ts';
 import { createLineBuffer } from './log/line-buffer.ts';
 import { describeError } from './log/logger.ts';
 import { startService } from './service.ts';
+import { databaseAccessHint } from './storage/sqlite/access-hint.ts';
 
 const out = createLineBuffer((chunk) => void process.stdout.write(chunk));
 const exit = (code: number): never => {
   out.flush();
   return process.exit(code);
 };
-const fatal = (msg: string, err?: unknown): void =>
-  out.write(`${JSON.stringify({ ts: new Date().toISOString(), level: 'error', msg, ...(err !== undefined && { err: describeError(err) }) })}\n`);
+const fatal = (msg: string, err?: unknown, hint?: string): void =>
+  out.write(`${JSON.stringify({ ts: new Date().toISOString(), level: 'error', msg, ...(hint !== undefined && { hint }), ...(err !== undefined && { err: describeError(err) }) })}\n`);
 
 const loaded = loadConfig(process.env);
 if (!loaded.ok) {
@@ -41,6 +42,6 @@ try {
     });
   }
 } catch (err) {
-  fatal('could not start', err);
+  fatal('could not start', err, databaseAccessHint(loaded.config.databasePath));
   exit(1);
 }

@@ -15,7 +15,6 @@ import type { Store } from './storage/store.ts';
 import { budgetFor, createByteBudget } from './whatsapp/budget.ts';
 
 export const TIMEOUT_MS = 10_000;
-export const SHUTDOWN_GRACE_MS = 10_000;
 
 export type ServiceOptions = {
   /** Where log lines go (stdout in production). */
@@ -24,6 +23,7 @@ export type ServiceOptions = {
   /** A store to use instead of opening config.databasePath (tests inject failing ones). */
   store?: Store;
   busyTimeoutMs?: number;
+  /** Overrides config.shutdownGraceSeconds (tests use fractions of a second). */
   shutdownGraceMs?: number;
   /** Header and whole-request timeout (tests shorten it). */
   timeoutMs?: number;
@@ -123,7 +123,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       const force = setTimeout(() => {
         logger.warn('grace period over, closing open connections');
         server.closeAllConnections();
-      }, options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS);
+      }, options.shutdownGraceMs ?? config.shutdownGraceSeconds * 1000);
       server.close(() => {
         clearTimeout(force);
         metrics.stop();

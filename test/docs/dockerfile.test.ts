@@ -1,8 +1,8 @@
-// No Docker engine runs here, so the image cannot be built in CI. This test does what the
-// Dockerfile does with plain files: its build stage with exactly the files it copies (and that
-// .dockerignore lets through), its final stage by replaying every `COPY --from=build` into an empty
-// root folder, then it runs that folder's CMD and HEALTHCHECK with only the node binary, as the
-// distroless image does (no node_modules, no npm, no shell).
+// What the Dockerfile does, replayed with plain files (test/ops/container.test.ts builds and runs the
+// real image where a Docker engine answers): its build stage with exactly the files it copies (and
+// that .dockerignore lets through), its final stage by replaying every `COPY --from=build` into an
+// empty root folder, then it runs that folder's CMD and HEALTHCHECK with only the node binary, as
+// the distroless image does (no node_modules, no npm, no shell).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -17,14 +17,33 @@ const stages = dockerfile.split(/^(?=FROM )/m).filter((s) => s.startsWith('FROM 
 const [buildStage = '', finalStage = ''] = stages;
 const WORKDIR = /^WORKDIR (\S+)$/m.exec(finalStage)?.[1] ?? '/';
 
-/** .dockerignore semantics, enough for this file: the last matching pattern wins, `!` re-includes, a folder's rule covers its contents. */
+/** A .dockerignore pattern as Docker reads it: `**` any number of folders, `*` and `?` within one name. */
+function dockerGlob(pattern: string): RegExp {
+  let source = '';
+  const glob = pattern.replace(/^\/+|\/+$/g, '');
+  for (let i = 0; i < glob.length; i += 1) {
+    const c = glob[i] ?? '';
+    if (c === '*' && glob[i + 1] === '*') {
+      i += 1;
+      if (glob[i + 1] === '/') {
+        i += 1;
+        source += '(?:.*/)?';
+      } else source += '.*';
+    } else if (c === '*') source += '[^/]*';
+    else if (c === '?') source += '[^/]';
+    else source += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${source}$`);
+}
+
+/** .dockerignore semantics (moby/patternmatcher): the last matching pattern wins, `!` re-includes, a folder's rule covers its contents. */
 function dockerIgnores(path: string): boolean {
   const patterns = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
   const prefixes = path.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/'));
   let ignored = false;
   for (const pattern of patterns) {
     const negated = pattern.startsWith('!');
-    const glob = new RegExp(`^${pattern.slice(negated ? 1 : 0).replace(/^\/|\/$/g, '').replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`);
+    const glob = dockerGlob(pattern.slice(negated ? 1 : 0));
     if (prefixes.some((p) => glob.test(p))) ignored = !negated;
   }
   return ignored;
@@ -57,6 +76,41 @@ test('every file the build stage copies exists and reaches the build context; no
   for (const local of ['.env', 'data/app.db', 'app.db-wal', 'node_modules/typescript/package.json', 'dist/main.js', '.git/HEAD', 'test/unit/x.test.ts', 'k8s/deployment.yaml', 'README.md']) {
     assert.ok(dockerIgnores(local), `${local} stays out of the build context`);
   }
+});
+
+test('inside the allowed folders, local secrets, databases, dependencies and build output stay out of the build context too', () => {
+  const planted = [
+    'src/.env', 'src/.env.local', 'scripts/.env.production', 'src/storage/.env',
+    'src/app.db', 'scripts/data/app.db', 'src/app.db-wal', 'src/app.db-shm', 'src/app.db-journal', 'scripts/seed.sqlite', 'scripts/x.sqlite3',
+    'src/tls/server.key', 'scripts/cert.pem', 'src/secrets/webhook_secret',
+    'scripts/node_modules/left-over/index.js', 'src/dist/main.js', 'src/.git/config', 'scripts/bench.log', 'src/app.ts~', 'src/.app.ts.swp',
+  ];
+  for (const path of planted) assert.ok(dockerIgnores(path), `${path} stays out of the build context`);
+  for (const path of ['src/main.ts', 'src/healthcheck.cts', 'src/storage/sqlite/database.ts', 'scripts/lib/seed-db.ts', 'scripts/seed.ts']) {
+    assert.ok(!dockerIgnores(path), `${path} reaches the builder`);
+  }
+});
+
+test('the final stage is built as root and switches to 65532 only after creating /app: the code is not the service user\'s', () => {
+  assert.match(finalStage, /^FROM gcr\.io\/distroless\/nodejs24-debian12:latest$/m, 'the root variant (:nonroot would make BuildKit create /app as 65532)');
+  const instructions = finalStage.split('\n').filter((l) => /^[A-Z]+ /.test(l)).map((l) => l.split(' ')[0] ?? '');
+  const user = instructions.indexOf('USER');
+  assert.equal(instructions.lastIndexOf('USER'), user, 'one USER line');
+  assert.ok(user > instructions.lastIndexOf('WORKDIR') && user > instructions.lastIndexOf('COPY'), `USER after every WORKDIR and COPY: ${instructions.join(' ')}`);
+  for (const { src, chown } of finalCopies()) if (src !== '/data') assert.equal(chown, undefined, `${src} is copied as root`);
+  assert.doesNotMatch(dockerfile, /^# syntax=/m, 'no frontend to pull: the engine builds it offline');
+});
+
+test('OCI labels: title, description, version (package.json\'s), revision, source, licenses', () => {
+  const labels = Object.fromEntries([...(/^LABEL ((?:.*\\\n)*.*)$/m.exec(finalStage)?.[1] ?? '').matchAll(/(org\.opencontainers\.image\.\w+)="([^"]*)"/g)].map((m) => [m[1] ?? '', m[2] ?? '']));
+  assert.deepEqual(Object.keys(labels).sort(), ['description', 'licenses', 'revision', 'source', 'title', 'version'].map((k) => `org.opencontainers.image.${k}`));
+  const args = Object.fromEntries([...finalStage.matchAll(/^ARG (\w+)=(.*)$/gm)].map((m) => [m[1] ?? '', m[2] ?? '']));
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+  assert.equal(args['VERSION'], pkg.version, 'the default VERSION is package.json\'s');
+  assert.equal(labels['org.opencontainers.image.version'], '$VERSION');
+  assert.equal(labels['org.opencontainers.image.revision'], '$REVISION');
+  assert.equal(labels['org.opencontainers.image.source'], '$SOURCE');
+  assert.equal(labels['org.opencontainers.image.licenses'], '$LICENSES');
 });
 
 test('the final stage holds only package.json, the compiled JavaScript and an empty /data owned by the image user', () => {
@@ -93,13 +147,13 @@ test('the final stage, replayed from the build, serves and its health check tell
   }
   const files = readdirSync(image, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => relative(image, join(e.parentPath, e.name)));
   assert.ok(files.length > 10);
-  for (const file of files) assert.match(file, /^app\/(package\.json|dist\/.+\.(js|json))$/, `${file} belongs in the image`);
+  for (const file of files) assert.match(file, /^app\/(package\.json|dist\/.+\.(js|cjs|json))$/, `${file} belongs in the image`);
   assert.deepEqual(readdirSync(join(image, 'data')), [], '/data starts empty');
 
   const cmd = /^CMD \["([^"]+)"\]$/m.exec(finalStage)?.[1];
   const check = /^ {2}CMD \["\/nodejs\/bin\/node", "([^"]+)"\]$/m.exec(finalStage)?.[1];
   assert.equal(cmd, '/app/dist/main.js');
-  assert.equal(check, '/app/dist/healthcheck.js');
+  assert.equal(check, '/app/dist/healthcheck.cjs');
   assert.ok(existsSync(inImage(cmd)) && existsSync(inImage(check)));
 
   // The image's own environment, with the port picked by the OS and /data inside the replayed root.
@@ -144,7 +198,10 @@ test('the final stage, replayed from the build, serves and its health check tell
       const child = spawn(process.execPath, [inImage(check)], { cwd: inImage('.'), env: { ...env, PORT: String(probePort) }, stdio: 'ignore' });
       child.once('exit', (code) => resolve(code));
     });
+  const readyCount = async (): Promise<string | undefined> => /^http_requests_total\{path="\/health\/ready",status="200"\} (\d+)$/m.exec(await (await fetch(`${base}/metrics`)).text())?.[1];
+  const before = await readyCount();
   assert.equal(await probe(port), 0, 'healthy while ready');
+  assert.equal(await readyCount(), before, 'the health check is not counted');
   service.kill('SIGTERM');
   assert.equal(await exited, 0, `${out}${err}`);
   assert.equal(err, '', 'nothing on stderr');

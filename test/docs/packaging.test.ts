@@ -9,7 +9,6 @@ import { dirname, join } from 'node:path';
 import { routeTable, type AppDeps } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createServiceMetrics } from '../../src/metrics/service-metrics.ts';
-import { SHUTDOWN_GRACE_MS } from '../../src/service.ts';
 import { at, parseYaml, parseYamlDocuments, type Yaml } from '../helpers/yaml-subset.ts';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -41,14 +40,14 @@ const seconds = (duration: Yaml): number => {
   const m = /^(\d+)s$/.exec(String(duration));
   return m ? Number(m[1]) : assert.fail(`not a duration in seconds: ${String(duration)}`);
 };
-const drainSeconds = SHUTDOWN_GRACE_MS / 1000;
+const drainSeconds = defaults.config.shutdownGraceSeconds;
 
-/** dist/X.js → src/X.ts, as tsconfig.build.json maps them. */
+/** dist/X.js → src/X.ts (and .cjs → .cts), as tsconfig.build.json maps them. */
 function sourceOf(imagePath: string): string {
   const build = JSON.parse(read('tsconfig.build.json')) as { compilerOptions: { rootDir: string; outDir: string } };
-  const m = new RegExp(`^/app/${build.compilerOptions.outDir}/(.+)\\.js$`).exec(imagePath);
+  const m = new RegExp(`^/app/${build.compilerOptions.outDir}/(.+)\\.(c?)js$`).exec(imagePath);
   assert.ok(m, `${imagePath} is in the build output`);
-  return join(build.compilerOptions.rootDir, `${m[1]}.ts`);
+  return join(build.compilerOptions.rootDir, `${m[1]}.${m[2]}ts`);
 }
 
 test('one port everywhere: config default, Dockerfile, compose, Kubernetes, Prometheus', () => {
@@ -106,6 +105,10 @@ test('docker-compose.yml: service api, secret required, log level defaulted, hea
   assert.equal(at(api, 'environment', 'WEBHOOK_SECRET'), '${WEBHOOK_SECRET:?WEBHOOK_SECRET must be set}');
   assert.equal(at(api, 'environment', 'LOG_LEVEL'), '${LOG_LEVEL:-INFO}');
   assert.deepEqual(at(api, 'healthcheck', 'test'), ['CMD', ...(dockerHealthcheck ?? [])], 'the same check as the image');
+  const imageCheck = Object.fromEntries([...(/^HEALTHCHECK (.*)\\$/m.exec(finalStage)?.[1] ?? '').matchAll(/--([a-z-]+)=(\S+)/g)].map((m) => [(m[1] ?? '').replace('-', '_'), m[2] ?? '']));
+  for (const key of ['interval', 'timeout', 'start_period', 'retries']) assert.equal(String(at(api, 'healthcheck', key)), imageCheck[key], `healthcheck ${key} as in the image`);
+  // Each check is a Node process in the container (BENCHMARKS.md): not more often than Docker's default.
+  assert.ok(seconds(imageCheck['interval'] ?? '') >= 30, `health check interval ${imageCheck['interval']} is at least 30 s`);
   assert.equal(at(api, 'restart'), 'unless-stopped');
   assert.equal(at(api, 'read_only'), true);
   assert.ok(seconds(at(api, 'stop_grace_period')) > drainSeconds, `stop_grace_period over ${drainSeconds} s`);
@@ -114,7 +117,7 @@ test('docker-compose.yml: service api, secret required, log level defaulted, hea
 
 test('Dockerfile: its CMD and HEALTHCHECK run compiled files of this repository with node, no shell', () => {
   assert.match(dockerfile, /^FROM node:24[^\s]* AS build$/m);
-  assert.match(finalStage, /^FROM gcr\.io\/distroless\/nodejs24-debian12:nonroot$/m);
+  assert.match(finalStage, /^FROM gcr\.io\/distroless\/nodejs24-debian12:latest$/m, 'the root variant; USER switches to 65532 after the code is in place');
   assert.equal(dockerUid, 65532);
   assert.ok(dockerCmd && dockerCmd.length === 1, 'CMD is one file for the image entrypoint (node)');
   const entry = dockerCmd[0] ?? '';
@@ -156,7 +159,10 @@ test('Kubernetes: one replica recreated, probes on real routes, locked down, bou
   assert.equal(at(container, 'securityContext', 'allowPrivilegeEscalation'), false);
   assert.deepEqual(at(container, 'securityContext', 'capabilities', 'drop'), ['ALL']);
   for (const kind of ['requests', 'limits']) for (const resource of ['cpu', 'memory']) assert.ok(at(container, 'resources', kind, resource));
-  assert.ok(Number(at(pod, 'terminationGracePeriodSeconds')) > drainSeconds);
+  // The preStop sleep runs before SIGTERM, inside the same grace period: sleep + drain + closing.
+  const preStop = Number(at(container, 'lifecycle', 'preStop', 'sleep', 'seconds'));
+  assert.ok(preStop >= 3 && preStop <= 15, `a preStop sleep of a few seconds, for the endpoints to update (got ${preStop})`);
+  assert.ok(Number(at(pod, 'terminationGracePeriodSeconds')) >= preStop + drainSeconds + 2, 'terminationGracePeriodSeconds covers the preStop sleep, the drain and closing the database');
 
   const selector = at(deployment, 'spec', 'selector', 'matchLabels');
   assert.deepEqual(at(k8s['Service'] ?? null, 'spec', 'selector'), selector);
@@ -164,15 +170,21 @@ test('Kubernetes: one replica recreated, probes on real routes, locked down, bou
   assert.deepEqual(at(k8s['PersistentVolumeClaim'] ?? null, 'spec', 'accessModes'), ['ReadWriteOnce']);
 });
 
-test('Kubernetes: every env var is one the config reads; the secret comes from the example Secret, which holds only a placeholder', () => {
+test('Kubernetes: every env var is one the config reads; the secret is a file from the example Secret, which holds only a placeholder', () => {
   const names = new Set<string>();
   loadConfig(new Proxy({}, { get: (_t, key) => (typeof key === 'string' && names.add(key), undefined) }));
   const env = list(at(container, 'env'));
   for (const e of env) assert.ok(names.has(String(at(e, 'name'))), `${String(at(e, 'name'))} is read by the config`);
-  const secretRef = at(env.find((e) => at(e, 'name') === 'WEBHOOK_SECRET') ?? null, 'valueFrom', 'secretKeyRef');
+  assert.equal(env.find((e) => at(e, 'name') === 'WEBHOOK_SECRET'), undefined, 'not as an environment variable');
+  const secretFile = String(at(env.find((e) => at(e, 'name') === 'WEBHOOK_SECRET_FILE') ?? null, 'value'));
+  const mount = list(at(container, 'volumeMounts')).find((m) => secretFile.startsWith(`${String(at(m, 'mountPath'))}/`));
+  assert.ok(mount, `${secretFile} is in a mounted volume`);
+  assert.equal(at(mount, 'readOnly'), true);
+  const volume = list(at(pod, 'volumes')).find((v) => at(v, 'name') === at(mount, 'name'));
   const secret = k8s['Secret'] ?? null;
-  assert.equal(at(secret, 'metadata', 'name'), at(secretRef, 'name'));
-  const value = at(secret, 'stringData', String(at(secretRef, 'key')));
+  assert.equal(at(volume ?? null, 'secret', 'secretName'), at(secret, 'metadata', 'name'));
+  const key = secretFile.slice(String(at(mount, 'mountPath')).length + 1);
+  const value = at(secret, 'stringData', key);
   assert.match(String(value), /^REPLACE-/, 'a placeholder, never a real secret');
   assert.equal(parseYamlDocuments(read('k8s/examples/secret.yaml')).length, 1);
   assert.ok(!existsSync(join(root, 'k8s', 'secret.yaml')), 'no Secret in k8s/ itself, so kubectl apply -f k8s/ cannot overwrite the real one');
@@ -206,4 +218,18 @@ test('Prometheus: rule files resolve next to the config, rules select the scrape
       }
     }
   }
+});
+
+test('README: every `docker run` of the service is as locked down as compose, with a stop timeout above the drain', () => {
+  const readme = read('README.md');
+  const runs = [...readme.matchAll(/^docker run -d --name webhook-api (?:.*\\\n)*.*$/gm)].map((m) => m[0].replace(/\\\n\s*/g, ' '));
+  assert.ok(runs.length >= 2, 'the plain and the secret-file examples');
+  for (const run of runs) {
+    for (const flag of ['--read-only', '--tmpfs /tmp', '--cap-drop ALL', '--security-opt no-new-privileges', '-v webhook-data:/data']) assert.ok(run.includes(flag), `${flag} in: ${run}`);
+    const stop = Number(/--stop-timeout (\d+)/.exec(run)?.[1]);
+    assert.ok(stop > drainSeconds, `--stop-timeout over the ${drainSeconds} s drain in: ${run}`);
+  }
+  assert.equal(at(api, 'read_only'), true);
+  assert.deepEqual(at(api, 'cap_drop'), ['ALL']);
+  assert.deepEqual(at(api, 'security_opt'), ['no-new-privileges:true']);
 });

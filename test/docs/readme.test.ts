@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { routeTable, type AppDeps } from '../../src/app.ts';
-import { loadConfig } from '../../src/config.ts';
+import { FILE_VARIABLES, loadConfig } from '../../src/config.ts';
 import { ERRORS } from '../../src/http/errors.ts';
 import { createServiceMetrics, WEBHOOK_RESULTS, WHATSAPP_MESSAGE_RESULTS, WHATSAPP_STATUSES } from '../../src/metrics/service-metrics.ts';
 import { KEY_NAMES } from '../../src/webhook/schemes/keys.ts';
@@ -27,10 +27,18 @@ test('every environment variable the config reads is in the README table', () =>
   const env = new Proxy({}, { get: (_t, key) => (typeof key === 'string' && read.add(key), undefined) });
   loadConfig(env);
   assert.deepEqual([...read].sort(), [
-    'DATABASE_URL', 'HOST', 'LOG_LEVEL', 'MAX_BODY_BYTES', 'PORT', 'WEBHOOK_SECRET', 'WEBHOOK_SECRET_PREVIOUS', 'WEBHOOK_TOLERANCE_SECONDS',
-    'WHATSAPP_APP_SECRET', 'WHATSAPP_MAX_BODY_BYTES', 'WHATSAPP_VERIFY_TOKEN',
+    'DATABASE_URL', 'DATABASE_URL_FILE', 'HOST', 'LOG_LEVEL', 'MAX_BODY_BYTES', 'PORT', 'SHUTDOWN_GRACE_SECONDS',
+    'WEBHOOK_SECRET', 'WEBHOOK_SECRET_FILE', 'WEBHOOK_SECRET_PREVIOUS', 'WEBHOOK_SECRET_PREVIOUS_FILE', 'WEBHOOK_TOLERANCE_SECONDS',
+    'WHATSAPP_APP_SECRET', 'WHATSAPP_APP_SECRET_FILE', 'WHATSAPP_MAX_BODY_BYTES', 'WHATSAPP_VERIFY_TOKEN', 'WHATSAPP_VERIFY_TOKEN_FILE',
   ]);
-  for (const name of read) assert.match(readme, new RegExp(`^\\| \`${name}\` \\|`, 'm'), `${name} missing from the table`);
+  const fileForms = new Set(FILE_VARIABLES.map((name) => `${name}_FILE`));
+  for (const name of read) {
+    if (fileForms.has(name)) continue;
+    assert.match(readme, new RegExp(`^\\| \`${name}\` \\|`, 'm'), `${name} missing from the table`);
+  }
+  // The NAME_FILE forms share one row, which names each of them.
+  const fileRow = /^\| `\w+_FILE`.*$/m.exec(readme)?.[0] ?? '';
+  for (const name of fileForms) assert.ok(fileRow.includes(`\`${name}\``), `${name} missing from the NAME_FILE row`);
 });
 
 test('every metric family and webhook result is documented', () => {

@@ -3,10 +3,11 @@
 // because .ci/run installs the package and a silent skip would hide a check that never ran.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 
 type Skippable = { skip(message?: string): void };
 
-const inCi = (): boolean => {
+export const inCi = (): boolean => {
   const ci = process.env['CI'];
   return ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0';
 };
@@ -19,4 +20,17 @@ export function haveTool(t: Skippable, name: string, debianPackage = 'prometheus
   if (inCi()) assert.fail(`${why}, and CI must run this check`);
   t.skip(why);
   return false;
+}
+
+/** A TCP port free on loopback right now, for a tool (or a container on the host network) that needs a fixed one. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
 }

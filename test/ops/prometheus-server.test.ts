@@ -4,29 +4,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { freshService, message } from '../helpers/service.ts';
-import { haveTool } from '../helpers/tools.ts';
+import { freePort, haveTool } from '../helpers/tools.ts';
 
 const RULES = join(import.meta.dirname, '..', '..', 'deploy', 'prometheus', 'webhook-api.rules.yml');
 const WAIT_MS = 30_000;
 const POLL_MS = 250;
 const JOB = 'webhook-api';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 type Sample = { metric: Record<string, string>; value: [number, string] };
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DatabaseSync } from 'node:sqlite';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SHUTDOWN_GRACE_MS } from '../../src/service.ts';
+import { DEFAULT_SHUTDOWN_GRACE_SECONDS } from '../../src/config.ts';
 import { sign } from '../../src/webhook/signature.ts';
 import { startChildService, withinMs } from '../helpers/child-service.ts';
 import { reportFigures } from '../helpers/figures.ts';
@@ -17,6 +17,7 @@ import { createPool } from '../helpers/http-client.ts';
 import { message, tempDir } from '../helpers/service.ts';
 
 const SECRET = 'Shutdown-S3cret-a61c';
+const SHUTDOWN_GRACE_MS = DEFAULT_SHUTDOWN_GRACE_SECONDS * 1000;
 
 type Pending = { socket: Socket; answer: Promise<string> };
 

@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import { inspect } from 'node:util';
 import assert from 'node:assert/strict';
-import { loadConfig, parseDatabaseUrl, DEFAULT_DATABASE_URL } from '../../src/config.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FILE_VARIABLES, listenAddress, loadConfig, MAX_VALUE_FILE_BYTES, parseDatabaseUrl, DEFAULT_DATABASE_URL } from '../../src/config.ts';
 import type { Config, Env } from '../../src/config.ts';
 
 function ok(env: Env): Config {
@@ -24,6 +27,7 @@ test('defaults when nothing is set', () => {
   assert.equal(config.host, '0.0.0.0');
   assert.equal(config.maxBodyBytes, 262144);
   assert.equal(config.logLevel, 'info');
+  assert.equal(config.shutdownGraceSeconds, 8, 'SPEC.md: 8 s, so the whole stop fits inside Docker\'s default 10 s');
   assert.equal(DEFAULT_DATABASE_URL, 'sqlite:///./data/app.db');
 });
 
@@ -35,6 +39,7 @@ test('every variable is read', () => {
     PORT: '9000',
     HOST: '127.0.0.1',
     MAX_BODY_BYTES: '1024',
+    SHUTDOWN_GRACE_SECONDS: '30',
   });
   assert.deepEqual(config.webhookSecret?.export(), Buffer.from('testsecret', 'utf8'));
   assert.equal(config.databasePath, '/data/app.db');
@@ -42,6 +47,7 @@ test('every variable is read', () => {
   assert.equal(config.port, 9000);
   assert.equal(config.host, '127.0.0.1');
   assert.equal(config.maxBodyBytes, 1024);
+  assert.equal(config.shutdownGraceSeconds, 30);
 });
 
 test('the secret is its UTF-8 bytes', () => {
@@ -154,6 +160,18 @@ test('bad MAX_BODY_BYTES values are problems', async (t) => {
   }
 });
 
+test('SHUTDOWN_GRACE_SECONDS is a whole number of seconds from 1 to 600', async (t) => {
+  assert.equal(ok({ SHUTDOWN_GRACE_SECONDS: '1' }).shutdownGraceSeconds, 1);
+  assert.equal(ok({ SHUTDOWN_GRACE_SECONDS: '600' }).shutdownGraceSeconds, 600);
+  assert.equal(ok({ SHUTDOWN_GRACE_SECONDS: ' 12 ' }).shutdownGraceSeconds, 12);
+  assert.equal(ok({ SHUTDOWN_GRACE_SECONDS: '' }).shutdownGraceSeconds, 8);
+  for (const raw of ['0', '601', '-1', '2.5', '10s', 'abc', '1e2']) {
+    await t.test(JSON.stringify(raw), () => {
+      assert.deepEqual(problems({ SHUTDOWN_GRACE_SECONDS: raw }), ['SHUTDOWN_GRACE_SECONDS: must be a whole number from 1 to 600']);
+    });
+  }
+});
+
 test('every problem is reported at once', () => {
   const list = problems({
     DATABASE_URL: 'postgres://user:pw@h/db',
@@ -198,4 +216,72 @@ test('printing the config never shows the secret', () => {
   const config = ok({ WEBHOOK_SECRET: 'hunter2-very-secret' });
   assert.doesNotMatch(inspect(config, { depth: 5 }), /hunter2/);
   assert.doesNotMatch(JSON.stringify(config), /hunter2/);
+});
+
+// NAME_FILE: the value of NAME read from a mounted secret file (FILE_VARIABLES).
+function secretFile(t: { after(fn: () => void): void }, content: string | Buffer): string {
+  const dir = mkdtempSync(join(tmpdir(), 'config-file-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'value');
+  writeFileSync(path, content);
+  return path;
+}
+
+test('WEBHOOK_SECRET_FILE and DATABASE_URL_FILE: the value comes from the file, without trailing line breaks', (t) => {
+  assert.deepEqual(FILE_VARIABLES, ['WEBHOOK_SECRET', 'DATABASE_URL']);
+  const config = ok({ WEBHOOK_SECRET_FILE: secretFile(t, 'from-a-file\n'), DATABASE_URL_FILE: secretFile(t, 'sqlite:////data/from-file.db\r\n\r\n') });
+  assert.deepEqual(config.webhookSecret?.export(), Buffer.from('from-a-file', 'utf8'));
+  assert.equal(config.databasePath, '/data/from-file.db');
+  // Only trailing line breaks go: inner and surrounding spaces are part of a secret.
+  assert.deepEqual(ok({ WEBHOOK_SECRET_FILE: secretFile(t, ' two\nlines \n') }).webhookSecret?.export(), Buffer.from(' two\nlines ', 'utf8'));
+  assert.deepEqual(ok({ WEBHOOK_SECRET_FILE: secretFile(t, 'clé✓') }).webhookSecret?.export(), Buffer.from('clé✓', 'utf8'));
+});
+
+test('a NAME_FILE value goes through the same checks as NAME itself', (t) => {
+  assert.equal(ok({ WEBHOOK_SECRET_FILE: secretFile(t, '\n') }).webhookSecret, null, 'an empty file is an unset secret');
+  assert.equal(ok({ DATABASE_URL_FILE: secretFile(t, '') }).databasePath, './data/app.db', 'an empty file is the default URL');
+  const list = problems({ DATABASE_URL_FILE: secretFile(t, 'postgres://user:filepw@h/db\n') });
+  assert.equal(list.length, 1);
+  assert.match(list[0] ?? '', /^DATABASE_URL: unsupported scheme "postgres"/);
+  assert.ok(!(list[0] ?? '').includes('filepw'));
+  assert.equal(ok({ WEBHOOK_SECRET_FILE: '' }).webhookSecret, null, 'an empty NAME_FILE is unset');
+});
+
+test('NAME_FILE problems: both forms set, missing, a folder, too large, not UTF-8; never the path or the content', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'config-file-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const cases: [Env, string][] = [
+    [{ WEBHOOK_SECRET: 'inline-s3cret', WEBHOOK_SECRET_FILE: secretFile(t, 'file-s3cret') }, 'WEBHOOK_SECRET_FILE: WEBHOOK_SECRET is set too; set only one of them'],
+    [{ WEBHOOK_SECRET_FILE: 'pasted-the-s3cret-here' }, 'WEBHOOK_SECRET_FILE: cannot read the file it names (ENOENT)'],
+    [{ DATABASE_URL_FILE: dir }, 'DATABASE_URL_FILE: the path it names is not a regular file'],
+    [{ WEBHOOK_SECRET_FILE: secretFile(t, 'x'.repeat(MAX_VALUE_FILE_BYTES + 1)) }, `WEBHOOK_SECRET_FILE: the file it names is larger than ${MAX_VALUE_FILE_BYTES} bytes`],
+    [{ WEBHOOK_SECRET_FILE: secretFile(t, Buffer.from([0x73, 0xff, 0xfe])) }, 'WEBHOOK_SECRET_FILE: the file it names is not UTF-8 text'],
+    [{ WEBHOOK_SECRET_FILE: '/dev/zero' }, 'WEBHOOK_SECRET_FILE: the path it names is not a regular file'],
+  ];
+  for (const [env, problem] of cases) {
+    const list = problems(env);
+    assert.deepEqual(list, [problem]);
+    assert.doesNotMatch(list[0] ?? '', /s3cret|config-file-/);
+  }
+  assert.equal(ok({ WEBHOOK_SECRET_FILE: secretFile(t, 'x'.repeat(MAX_VALUE_FILE_BYTES)) }).webhookSecret?.export().length, MAX_VALUE_FILE_BYTES);
+  // With other problems, all are reported at once.
+  assert.equal(problems({ WEBHOOK_SECRET_FILE: join(dir, 'missing'), PORT: 'x', DATABASE_URL_FILE: join(dir, 'missing') }).length, 3);
+});
+
+test('each NAME_FILE is read once, through the reader passed in; nothing else is read from files', () => {
+  const reads: string[] = [];
+  const result = loadConfig({ WEBHOOK_SECRET_FILE: '/run/secrets/a', DATABASE_URL_FILE: '/run/secrets/b', PORT_FILE: '/run/secrets/c' }, (path) => {
+    reads.push(path);
+    return { ok: true, value: path.endsWith('a') ? 'injected' : ':memory:' };
+  });
+  assert.ok(result.ok);
+  assert.deepEqual(reads, ['/run/secrets/a', '/run/secrets/b']);
+  assert.deepEqual(result.config.webhookSecret?.export(), Buffer.from('injected'));
+  assert.equal(result.config.databasePath, ':memory:');
+});
+
+test('listenAddress reads PORT and HOST only, as loadConfig parses them', () => {
+  assert.deepEqual(listenAddress({}), { port: 8000, host: '0.0.0.0' });
+  assert.deepEqual(listenAddress({ PORT: '9001', HOST: ' 127.0.0.1 ', WEBHOOK_SECRET_FILE: '/missing' }), { port: 9001, host: '127.0.0.1' });
+  assert.deepEqual(listenAddress({ PORT: 'nope' }), { port: 8000, host: '0.0.0.0' });
 });
