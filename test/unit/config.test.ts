@@ -228,13 +228,28 @@ function secretFile(t: { after(fn: () => void): void }, content: string | Buffer
 }
 
 test('WEBHOOK_SECRET_FILE and DATABASE_URL_FILE: the value comes from the file, without trailing line breaks', (t) => {
-  assert.deepEqual(FILE_VARIABLES, ['WEBHOOK_SECRET', 'DATABASE_URL']);
+  assert.deepEqual(FILE_VARIABLES, ['WEBHOOK_SECRET', 'WEBHOOK_SECRET_PREVIOUS', 'WHATSAPP_APP_SECRET', 'WHATSAPP_VERIFY_TOKEN', 'DATABASE_URL']);
   const config = ok({ WEBHOOK_SECRET_FILE: secretFile(t, 'from-a-file\n'), DATABASE_URL_FILE: secretFile(t, 'sqlite:////data/from-file.db\r\n\r\n') });
   assert.deepEqual(config.webhookSecret?.export(), Buffer.from('from-a-file', 'utf8'));
   assert.equal(config.databasePath, '/data/from-file.db');
   // Only trailing line breaks go: inner and surrounding spaces are part of a secret.
   assert.deepEqual(ok({ WEBHOOK_SECRET_FILE: secretFile(t, ' two\nlines \n') }).webhookSecret?.export(), Buffer.from(' two\nlines ', 'utf8'));
   assert.deepEqual(ok({ WEBHOOK_SECRET_FILE: secretFile(t, 'clé✓') }).webhookSecret?.export(), Buffer.from('clé✓', 'utf8'));
+});
+
+test('the senders\' secrets have NAME_FILE forms too, checked like their variables', (t) => {
+  const config = ok({
+    WEBHOOK_SECRET: 'current',
+    WEBHOOK_SECRET_PREVIOUS_FILE: secretFile(t, 'old-1 old-2\n'),
+    WHATSAPP_APP_SECRET_FILE: secretFile(t, 'meta-app-secret\n'),
+    WHATSAPP_VERIFY_TOKEN_FILE: secretFile(t, 'verify-me\n'),
+  });
+  assert.deepEqual(config.webhookKeys.map((k) => k.name), ['current', 'previous_1', 'previous_2']);
+  assert.deepEqual(config.whatsappAppSecret?.export(), Buffer.from('meta-app-secret', 'utf8'));
+  assert.ok(config.whatsappVerifyTokenDigest !== null);
+  const list = problems({ WEBHOOK_SECRET: 'current', WEBHOOK_SECRET_PREVIOUS_FILE: secretFile(t, 'a b c d e f\n') });
+  assert.equal(list.length, 1);
+  assert.match(list[0] ?? '', /^WEBHOOK_SECRET_PREVIOUS: at most 5/);
 });
 
 test('a NAME_FILE value goes through the same checks as NAME itself', (t) => {
