@@ -2,6 +2,7 @@
 // the first, so an operator fixes a broken deployment in one round trip.
 
 import { createSecretKey, type KeyObject } from 'node:crypto';
+import { parseReadToken, type ReadToken } from './auth/read-token.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -17,6 +18,10 @@ export type Config = Readonly<{
   port: number;
   host: string;
   maxBodyBytes: number;
+  /** READ_TOKEN (only its digest is kept); null: the read routes are open. */
+  readToken: ReadToken | null;
+  /** Live-tail streams open at once (MAX_STREAMS). */
+  maxStreams: number;
 }>;
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -86,6 +91,7 @@ export function loadConfig(env: Env): ConfigResult {
   const port = read(env, 'PORT');
   const level = read(env, 'LOG_LEVEL');
   const maxBody = read(env, 'MAX_BODY_BYTES');
+  const maxStreams = read(env, 'MAX_STREAMS');
   const config: Config = Object.freeze({
     webhookSecret: secret === undefined || secret === '' ? null : createSecretKey(Buffer.from(secret, 'utf8')),
     databasePath: take(parseDatabaseUrl(read(env, 'DATABASE_URL') ?? DEFAULT_DATABASE_URL), ''),
@@ -93,6 +99,8 @@ export function loadConfig(env: Env): ConfigResult {
     port: port === undefined ? 8000 : take(parseInteger('PORT', port, 0, 65535), 0),
     host: read(env, 'HOST')?.trim() ?? '0.0.0.0',
     maxBodyBytes: maxBody === undefined ? 262144 : take(parseInteger('MAX_BODY_BYTES', maxBody, 1, MAX_BODY_CEILING), 0),
+    readToken: take(parseReadToken(read(env, 'READ_TOKEN')), null),
+    maxStreams: maxStreams === undefined ? 100 : take(parseInteger('MAX_STREAMS', maxStreams, 0, 10_000), 0),
   });
   return problems.length > 0 ? { ok: false, problems } : { ok: true, config };
 }
