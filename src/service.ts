@@ -8,6 +8,7 @@ import type { Config } from './config.ts';
 import type { Lifecycle } from './health/handlers.ts';
 import { pickRequestId } from './http/request-id.ts';
 import { createLogger, type Logger } from './log/logger.ts';
+import { createReading } from './messages/reading.ts';
 import { createServiceMetrics, UNMATCHED_PATH, type ServiceMetrics } from './metrics/service-metrics.ts';
 import { openWorkerStore } from './storage/sqlite/worker-store.ts';
 import { createInFlightLimit, MAX_IN_FLIGHT_WEBHOOKS } from './webhook/in-flight.ts';
@@ -28,6 +29,9 @@ export type ServiceOptions = {
   timeoutMs?: number;
   /** Webhook requests in progress at once before new ones get a fast 503 "server busy". */
   maxInFlightWebhooks?: number;
+  /** Live tails: the heartbeat period and the unread bytes that cut a client off (tests shorten them). */
+  streamHeartbeatMs?: number;
+  streamMaxUnreadBytes?: number;
 };
 
 export type RunningService = {
@@ -81,7 +85,11 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     logger.info('database ready', { schema_from: opened.migration.from, schema_version: opened.migration.to, backfilled_rows: opened.migration.backfilled, recounted: opened.migration.recounted });
   }
   const inFlight = createInFlightLimit(options.maxInFlightWebhooks ?? MAX_IN_FLIGHT_WEBHOOKS);
-  const app = createApp({ config, store, metrics, logger, clock, lifecycle, inFlight });
+  const reading = createReading(config, store, metrics, {
+    ...(options.streamHeartbeatMs !== undefined && { heartbeatMs: options.streamHeartbeatMs }),
+    ...(options.streamMaxUnreadBytes !== undefined && { maxUnreadBytes: options.streamMaxUnreadBytes }),
+  });
+  const app = createApp({ config, store, metrics, logger, clock, lifecycle, inFlight, reading });
 
   const timeoutMs = options.timeoutMs ?? TIMEOUT_MS;
   const server = createServer({
@@ -118,6 +126,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       logger.info('shutting down', { reason });
       const force = setTimeout(() => {
         logger.warn('grace period over, closing open connections');
+        reading.streams.endAll('all'); // exports still running are aborted, not cut to look complete
         server.closeAllConnections();
       }, options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS);
       server.close(() => {
@@ -132,6 +141,9 @@ export async function startService(config: Config, options: ServiceOptions): Pro
           });
       });
       server.closeIdleConnections();
+      // Live tails never finish by themselves: they end now (cleanly; clients resume with their
+      // last id), so the drain is not held up by them.
+      reading.streams.endAll('endless');
     });
     return stopping;
   };

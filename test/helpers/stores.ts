@@ -13,6 +13,10 @@ export function failingStore(options: FailingStoreOptions = {}): Store {
   return {
     insert: async () => error(),
     list: async () => error(),
+    scan: async () => error(),
+    replay: async () => error(),
+    subscribe: () => () => {},
+    cursorKey: new Uint8Array(32),
     stats: async () => error(),
     ping: async () => false,
     writable: async () => false,
