@@ -36,7 +36,8 @@ export function createCursorCodec(key: Uint8Array): CursorCodec {
     decode(text, filter) {
       if (!BASE64URL.test(text)) return null;
       const bytes = Buffer.from(text, 'base64url');
-      if (bytes.length < 2 + TAG_BYTES || bytes[0] !== VERSION) return null;
+      // Node's decoder skips stray trailing characters; only the one spelling this service writes counts.
+      if (bytes.length < 2 + TAG_BYTES || bytes[0] !== VERSION || bytes.toString('base64url') !== text) return null;
       const body = bytes.subarray(0, bytes.length - TAG_BYTES);
       if (!timingSafeEqual(bytes.subarray(bytes.length - TAG_BYTES), tag(body, filter))) return null;
       // Past the tag the bytes are ours; they are still checked, so a leaked key cannot make a 500.
