@@ -12,8 +12,11 @@ export type StreamEnd = 'complete' | 'client_closed' | 'cut_off' | 'shutdown' | 
  * respond.ts only as fast as the client reads.
  */
 export type StreamBody = {
-  /** Called once before the first chunk: `cut` ends the response early (a client reading too slowly). */
-  open?(cut: () => void): void;
+  /**
+   * Called once before the first chunk with `end`, which ends the response early from the
+   * producer's side: `cut_off` (a client reading too slowly: dropped) or `failed`.
+   */
+  open?(end: (why: 'cut_off' | 'failed') => void): void;
   /**
    * The next chunk, or null when the body is complete. Not called again before the socket has
    * taken the previous chunk. A rejection ends the response as failed.

@@ -123,7 +123,7 @@ async function pump(res: ServerResponse, body: StreamBody, endless: boolean, str
   let error: unknown;
   let bytes = 0;
   try {
-    body.open?.(() => stop('cut_off'));
+    body.open?.((why) => stop(why));
     for (;;) {
       const next = body.next();
       next.catch(() => {}); // a chunk still pending when the stream stops is dropped, with any error

@@ -55,7 +55,13 @@ export function createTail(options: TailOptions): Tail {
   let failure: Error | null = null;
   let closed = false;
   let leave = (): void => {};
-  let end: (why: 'cut_off' | 'failed') => void = () => {};
+  let endBy: ((why: 'cut_off' | 'failed') => void) | null = null;
+  let endedBy: 'cut_off' | 'failed' | null = null;
+  const end = (why: 'cut_off' | 'failed'): void => {
+    if (endedBy !== null) return;
+    endedBy = why;
+    endBy?.(why);
+  };
   let timer: NodeJS.Timeout | undefined;
   let events = 0;
   let replayed = 0;
@@ -139,8 +145,9 @@ export function createTail(options: TailOptions): Tail {
   };
 
   const body: StreamBody = {
-    open(cut) {
-      end = cut;
+    open(endStream) {
+      endBy = endStream;
+      if (endedBy !== null) endStream(endedBy);
       // Fires heartbeatMs after the last chunk was taken (each take refreshes it): an idle
       // connection carries a comment line every heartbeatMs, a busy one none.
       const beat = (): void => {

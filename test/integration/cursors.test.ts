@@ -205,7 +205,7 @@ test('rows of the earlier service with an unreadable ts are paged by cursor too'
   const db = new DatabaseSync(dbPath);
   db.exec('CREATE TABLE messages (message_id TEXT PRIMARY KEY, from_msisdn TEXT NOT NULL, to_msisdn TEXT NOT NULL, ts TEXT NOT NULL, text TEXT, created_at TEXT NOT NULL)');
   const insert = db.prepare('INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?)');
-  for (const [id, ts] of [['x', 'garbage'], ['y', 'not a time'], ['z', '2025-01-15T10:00:00Z']]) insert.run(id, '+1555', '+1666', ts, null, '2025-01-01T00:00:00Z');
+  for (const [id, ts] of [['x', 'garbage'], ['y', 'not a time'], ['z', '2025-01-15T10:00:00Z']] as const) insert.run(id, '+1555', '+1666', ts, null, '2025-01-01T00:00:00Z');
   db.close();
   const svc = await startTestService({ dbPath });
   t.after(() => svc.stop());

@@ -199,3 +199,29 @@ test('printing the config never shows the secret', () => {
   assert.doesNotMatch(inspect(config, { depth: 5 }), /hunter2/);
   assert.doesNotMatch(JSON.stringify(config), /hunter2/);
 });
+
+test('READ_TOKEN: unset or empty means open reads; a bearer-token value is kept only as a digest', () => {
+  assert.equal(ok({}).readToken, null);
+  assert.equal(ok({ READ_TOKEN: '' }).readToken, null);
+  assert.equal(ok({ READ_TOKEN: '   ' }).readToken, null);
+  const config = ok({ READ_TOKEN: 'abc-DEF_123.~+/==' });
+  assert.ok(config.readToken !== null);
+  assert.ok(!inspect(config, { depth: 5 }).includes('abc-DEF_123'));
+  assert.ok(!JSON.stringify(config).includes('abc-DEF_123'));
+});
+
+test('READ_TOKEN that no client could send as a bearer token is a problem, never echoed', () => {
+  for (const bad of ['with space', ' leading', 'quote"', 'comma,', 'é', '=start', 'x'.repeat(4097)]) {
+    const found = problems({ READ_TOKEN: bad });
+    assert.equal(found.length, 1, bad);
+    assert.match(found[0] ?? '', /^READ_TOKEN: /);
+    if (bad.length > 3) assert.ok(!(found[0] ?? '').includes(bad.trim()));
+  }
+});
+
+test('MAX_STREAMS: default 100, 0 to 10000', () => {
+  assert.equal(ok({}).maxStreams, 100);
+  assert.equal(ok({ MAX_STREAMS: '0' }).maxStreams, 0);
+  assert.equal(ok({ MAX_STREAMS: '10000' }).maxStreams, 10_000);
+  for (const bad of ['-1', '10001', 'many', '1.5']) assert.match(problems({ MAX_STREAMS: bad })[0] ?? '', /^MAX_STREAMS: must be a whole number from 0 to 10000$/);
+});
