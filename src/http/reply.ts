@@ -21,7 +21,7 @@ export type StreamBody = {
    * The next chunk, or null when the body is complete. Not called again before the socket has
    * taken the previous chunk. A rejection ends the response as failed.
    */
-  next(): Promise<string | null>;
+  next(): Promise<string | Uint8Array | null>;
   /** Called once, however the response ended: release subscriptions and timers. */
   close(end: StreamEnd): void;
   /** Fields for the access-log line, asked for when the response has ended. */

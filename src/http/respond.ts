@@ -129,8 +129,8 @@ async function pump(res: ServerResponse, body: StreamBody, endless: boolean, str
       next.catch(() => {}); // a chunk still pending when the stream stops is dropped, with any error
       const chunk = await Promise.race([next, stopped]);
       if (chunk === STOPPED || chunk === null) break;
-      if (chunk === '') continue; // an empty write would end a chunked body early
-      bytes += Buffer.byteLength(chunk);
+      if (chunk.length === 0) continue; // an empty write would end a chunked body early
+      bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
       if (!res.write(chunk) && (await drained(res, stopped)) === STOPPED) break;
     }
   } catch (err) {

@@ -1,5 +1,6 @@
-// One committed batch as the open streams see it: its SSE frames are built once, on first use,
-// and shared by every stream it goes to; folded texts (for `q`) likewise.
+// One committed batch as the open streams see it: its SSE frames are built and encoded once, on
+// first use, and the same bytes go to every unfiltered stream (a hundred streams cost one
+// JSON.stringify and one UTF-8 encoding per message, not a hundred); folded texts (for `q`) likewise.
 import { foldText } from '../domain/fold.ts';
 import type { Arrival } from '../storage/store.ts';
 import { eventFrame } from './sse.ts';
@@ -14,16 +15,15 @@ export type ArrivalBatch = {
   readonly arrivals: readonly Arrival[];
   readonly firstSeq: number;
   readonly lastSeq: number;
-  /** The frames of the matching arrivals with seq > `after`, joined ('' when none), and how many. */
-  frames(filter: LiveFilter, after: number): { text: string; count: number };
+  /** The frames of the matching arrivals with seq > `after`, as bytes (empty when none), and how many. */
+  frames(filter: LiveFilter, after: number): { chunk: Buffer; count: number };
   /** Rough size of the whole batch's frames in bytes, for buffer limits. */
   bytes(): number;
 };
 
 export function createArrivalBatch(arrivals: readonly Arrival[]): ArrivalBatch {
   let frames: string[] | undefined;
-  let all: string | undefined;
-  let allBytes: number | undefined;
+  let all: Buffer | undefined;
   let folded: (string | null)[] | undefined;
   const frameAt = (i: number): string => {
     frames ??= arrivals.map(eventFrame);
@@ -43,8 +43,8 @@ export function createArrivalBatch(arrivals: readonly Arrival[]): ArrivalBatch {
     frames(filter, after) {
       const unfiltered = filter.from === null && filter.foldedQ === null;
       if (unfiltered && firstSeq > after) {
-        all ??= arrivals.map((_, i) => frameAt(i)).join('');
-        return { text: all, count: arrivals.length };
+        all ??= Buffer.from(arrivals.map((_, i) => frameAt(i)).join(''), 'utf8');
+        return { chunk: all, count: arrivals.length };
       }
       const q = filter.foldedQ;
       let text = '';
@@ -56,12 +56,11 @@ export function createArrivalBatch(arrivals: readonly Arrival[]): ArrivalBatch {
         text += frameAt(i);
         count += 1;
       });
-      return { text, count };
+      return { chunk: Buffer.from(text, 'utf8'), count };
     },
     bytes() {
-      all ??= arrivals.map((_, i) => frameAt(i)).join('');
-      allBytes ??= Buffer.byteLength(all);
-      return allBytes;
+      all ??= Buffer.from(arrivals.map((_, i) => frameAt(i)).join(''), 'utf8');
+      return all.length;
     },
   };
 }

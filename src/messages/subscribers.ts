@@ -1,9 +1,15 @@
-// The open live-tail streams: at most MAX_STREAMS at once, and the fan-out of every committed batch
-// to them, in the HTTP thread, from what the writer committed (no read per stream). The store is
-// subscribed to only while a stream is open, so ingest pays nothing for the feature otherwise.
+// The open live-tail streams: at most MAX_STREAMS at once, and the fan-out of committed batches to
+// them, in the HTTP thread, from what the writer committed (no read per stream). Batches committed
+// within FANOUT_MS are fanned out together, so a hundred streams cost a hundred socket writes per
+// tick rather than per commit (at thousands of deliveries a second a commit comes every few ms);
+// the frames of a tick are built and encoded once, for all of them (arrival-batch.ts). The store
+// is subscribed to only while a stream is open, so ingest pays nothing for the feature otherwise.
 import type { Gauge } from '../metrics/gauge.ts';
-import type { CommitListener, Store } from '../storage/store.ts';
+import type { Arrival, CommitListener, Store } from '../storage/store.ts';
 import { createArrivalBatch, type ArrivalBatch } from './arrival-batch.ts';
+
+/** The longest a committed message waits before it is sent to the open streams. */
+export const FANOUT_MS = 25;
 
 /** What the registry tells one stream. */
 export type Member = {
@@ -19,17 +25,32 @@ export type Subscribers = {
   join(member: Member): (() => void) | null;
 };
 
-export function createSubscribers(options: { store: Pick<Store, 'subscribe'>; max: number; gauge: Gauge }): Subscribers {
+export function createSubscribers(options: { store: Pick<Store, 'subscribe'>; max: number; gauge: Gauge; fanoutMs?: number }): Subscribers {
   const members = new Set<Member>();
   let unsubscribe: (() => void) | null = null;
+  let waiting: Arrival[] = [];
+  let timer: NodeJS.Timeout | null = null;
   options.gauge.set(0);
+
+  function fanOut(): void {
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+    if (waiting.length === 0) return;
+    const batch = createArrivalBatch(waiting);
+    waiting = [];
+    for (const member of [...members]) member.offer(batch);
+  }
 
   const listener: CommitListener = {
     committed(arrivals) {
-      const batch = createArrivalBatch(arrivals);
-      for (const member of [...members]) member.offer(batch);
+      for (const a of arrivals) waiting.push(a);
+      if (timer === null) {
+        timer = setTimeout(fanOut, options.fanoutMs ?? FANOUT_MS);
+        timer.unref();
+      }
     },
     lost() {
+      fanOut();
       for (const member of [...members]) member.lost();
     },
   };
@@ -51,6 +72,7 @@ export function createSubscribers(options: { store: Pick<Store, 'subscribe'>; ma
         members.delete(member);
         options.gauge.set(members.size);
         if (members.size === 0 && unsubscribe !== null) {
+          fanOut(); // (to nobody: drops what waited)
           unsubscribe();
           unsubscribe = null;
         }

@@ -49,7 +49,7 @@ export function createTail(options: TailOptions): Tail {
   let kept: ArrivalBatch[] = [];
   let keptBytes = 0;
   let overflowed = false;
-  const pending: string[] = [];
+  const pending: Buffer[] = [];
   let pendingBytes = 0;
   let waiter: (() => void) | null = null;
   let failure: Error | null = null;
@@ -71,10 +71,11 @@ export function createTail(options: TailOptions): Tail {
     waiter = null;
     w?.();
   };
-  const queue = (text: string): void => {
-    if (text === '') return;
-    pending.push(text);
-    pendingBytes += Buffer.byteLength(text);
+  const queue = (data: string | Buffer): void => {
+    if (data.length === 0) return;
+    const chunk = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    pending.push(chunk);
+    pendingBytes += chunk.length;
     // Only live arrivals pile up behind a client that does not read; replay waits for it instead.
     if (live && pendingBytes > options.maxUnreadBytes) end('cut_off');
     wake();
@@ -107,19 +108,19 @@ export function createTail(options: TailOptions): Tail {
     lastId = caughtUp;
     position = caughtUp;
     replaying = false;
-    for (const batch of kept) text += framesOf(batch);
+    queue(text);
+    for (const batch of kept) queue(framesOf(batch));
     kept = [];
     keptBytes = 0;
-    queue(text);
     live = true;
   }
 
-  function framesOf(batch: ArrivalBatch): string {
+  function framesOf(batch: ArrivalBatch): Buffer | string {
     if (batch.lastSeq <= position) return '';
-    const { text, count } = batch.frames(options.live, position);
+    const { chunk, count } = batch.frames(options.live, position);
     position = batch.lastSeq;
     events += count;
-    return text;
+    return chunk;
   }
 
   const member: Member = {
@@ -162,11 +163,11 @@ export function createTail(options: TailOptions): Tail {
         if (failure !== null) throw failure;
         if (closed) return null;
         if (pending.length > 0) {
-          const text = pending.length === 1 ? (pending[0] ?? '') : pending.join('');
+          const chunk = pending.length === 1 ? (pending[0] ?? Buffer.alloc(0)) : Buffer.concat(pending, pendingBytes);
           pending.length = 0;
           pendingBytes = 0;
           timer?.refresh();
-          return text;
+          return chunk;
         }
         if (replaying) {
           const page = await options.store.replay(cursor, options.filter, options.replayPage);
