@@ -1,9 +1,9 @@
 // The replay-to-live handover of one live tail, driven step by step: a table of arrivals (what a
-// store would hold) and the committed batches offered through the real fan-out registry, in every
-// order the HTTP thread can see them in relation to the replay snapshots.
+// store would hold) and the committed batches offered to the stream, in every order the HTTP thread
+// can see them in relation to the replay snapshots. Then the registry's fan-out ticks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { liveFilter } from '../../src/messages/arrival-batch.ts';
+import { createArrivalBatch, liveFilter } from '../../src/messages/arrival-batch.ts';
 import { createSubscribers } from '../../src/messages/subscribers.ts';
 import { createTail, type Tail } from '../../src/messages/tail.ts';
 import { createGauge } from '../../src/metrics/gauge.ts';
@@ -28,7 +28,6 @@ const arrival = (seq: number, from: string): Arrival => ({ seq, message: { messa
 
 function harness(options: { filter?: ArrivalFilter; maxUnreadBytes?: number; page?: number; fromOf?: (seq: number) => string } = {}): Harness {
   const table: Arrival[] = [];
-  let listener: CommitListener | null = null;
   const filter = options.filter ?? { from: null, q: null };
   const matches = (a: Arrival): boolean => (filter.from === null || a.message.from === filter.from) && (filter.q === null || (a.message.text ?? '').includes(filter.q));
   const replay = async (after: number, limit: number): Promise<Replay> => {
@@ -46,11 +45,6 @@ function harness(options: { filter?: ArrivalFilter; maxUnreadBytes?: number; pag
     maxUnreadBytes: options.maxUnreadBytes ?? 1024 * 1024,
     replayPage: options.page ?? 3,
   });
-  const subscribers = createSubscribers({
-    store: { subscribe: (l) => ((listener = l), () => (listener = null)) },
-    max: 10,
-    gauge: createGauge({ name: 'g', help: 'g' }),
-  });
   const h: Harness = {
     tail,
     replays: 0,
@@ -60,12 +54,11 @@ function harness(options: { filter?: ArrivalFilter; maxUnreadBytes?: number; pag
       table.push(...added);
       return added;
     },
-    announce: (arrivals) => listener?.committed(arrivals),
+    announce: (arrivals) => tail.member.offer(createArrivalBatch(arrivals)),
     async start(after) {
-      const leave = subscribers.join(tail.member); // joined before the first read, as the handler does
-      assert.ok(leave);
+      // (the handler joins the fan-out before this first read; offers from then on reach the tail)
       tail.body.open?.((why) => void h.cut.push(why));
-      tail.start(await replay(after ?? 0, after === null ? 0 : options.page ?? 3), after, leave);
+      tail.start(await replay(after ?? 0, after === null ? 0 : options.page ?? 3), after, () => {});
     },
     async drain() {
       let out = '';
@@ -172,4 +165,39 @@ test('an id past the head resumes from the head and says so', async () => {
   h.announce(h.commit(3));
   out += await h.drain();
   assert.deepEqual(ids(out), [3]);
+});
+
+test('the registry fans out the batches of one tick together, caps the streams, and flushes before "lost"', async () => {
+  let listener: CommitListener | null = null;
+  let subscribed = 0;
+  const gauge = createGauge({ name: 'g', help: 'g' });
+  const subscribers = createSubscribers({ store: { subscribe: (l) => ((listener = l), (subscribed += 1), () => (listener = null)) }, max: 2, gauge, fanoutMs: 5 });
+  const offered: number[][] = [];
+  const lost: string[] = [];
+  const member = (name: string) => ({ offer: (b: { arrivals: readonly Arrival[] }) => void offered.push(b.arrivals.map((a) => a.seq)), lost: () => void lost.push(name) });
+  assert.equal(listener, null, 'not subscribed while no stream is open');
+  const leaveA = subscribers.join(member('a'));
+  const leaveB = subscribers.join(member('b'));
+  assert.ok(leaveA && leaveB);
+  assert.equal(subscribers.join(member('c')), null, 'max 2');
+  assert.equal(gauge.get(), 2);
+  const l = listener as CommitListener | null;
+  assert.ok(l);
+  l.committed([arrival(1, '+1'), arrival(2, '+1')]);
+  l.committed([arrival(3, '+1')]);
+  assert.deepEqual(offered, [], 'not before the tick');
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  assert.deepEqual(offered, [[1, 2, 3], [1, 2, 3]], 'one batch per tick, to each stream');
+  l.committed([arrival(4, '+1')]);
+  l.lost();
+  assert.deepEqual(offered.slice(2), [[4], [4]], 'what waited is offered before "lost"');
+  assert.deepEqual(lost, ['a', 'b']);
+  leaveA();
+  leaveA();
+  assert.equal(gauge.get(), 1);
+  leaveB();
+  assert.equal(gauge.get(), 0);
+  assert.equal(listener, null, 'unsubscribed when the last stream leaves');
+  assert.ok(subscribers.join(member('d')));
+  assert.equal(subscribed, 2);
 });
