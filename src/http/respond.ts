@@ -30,14 +30,21 @@ export type StreamRegistry = OpenStreams & { add(entry: Entry): void; delete(ent
 
 export function createStreamRegistry(): StreamRegistry {
   const open = new Set<Entry>();
+  let ended: 'endless' | 'all' | null = null;
+  const ends = (entry: Entry): boolean => ended === 'all' || (ended === 'endless' && entry.endless);
   return {
     get size() {
       return open.size;
     },
-    add: (entry) => void open.add(entry),
+    add(entry) {
+      open.add(entry);
+      // A stream whose handler was still reading when shutdown began ends as soon as it starts.
+      if (ends(entry)) entry.stop('shutdown');
+    },
     delete: (entry) => void open.delete(entry),
     endAll(which) {
-      for (const entry of [...open]) if (which === 'all' || entry.endless) entry.stop('shutdown');
+      ended = which === 'all' || ended === 'all' ? 'all' : 'endless';
+      for (const entry of [...open]) if (ends(entry)) entry.stop('shutdown');
     },
   };
 }

@@ -3,12 +3,15 @@
 // heartbeats, the MAX_STREAMS cap, the slow-client cut-off, timeouts and shutdown.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { openWorkerStore } from '../../src/storage/sqlite/worker-store.ts';
 import { withinMs } from '../helpers/child-service.ts';
 import { createPool } from '../helpers/http-client.ts';
 import { metricValue, scrape } from '../helpers/metrics.ts';
-import { bodyOf, freshService, message, seed, signBody, type TestService } from '../helpers/service.ts';
+import { bodyOf, freshService, message, seed, signBody, tempDir, type TestService } from '../helpers/service.ts';
 import { messagesOf, openSse, type SseClient } from '../helpers/sse.ts';
 import { failingStore } from '../helpers/stores.ts';
 
@@ -354,4 +357,25 @@ test('the access-log line of a stream comes when it ends: time to head as latenc
   // The latency histogram got the stream's time to head (and the first scrape's), not the 500 ms it was open.
   const sumAfter = metricValue(await scrape(svc), 'request_latency_ms_sum') ?? NaN;
   assert.ok(sumAfter - sumBefore < Number(line['duration_ms']), `histogram sum grew by ${sumAfter - sumBefore} ms`);
+});
+
+test('a stream whose first read was still running when shutdown began ends as soon as it starts', async (t) => {
+  const dir = tempDir();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const { store } = await openWorkerStore({ path: join(dir, 'gate.db'), now: () => new Date() });
+  let release = (): void => {};
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let reading = (): void => {};
+  const started = new Promise<void>((resolve) => (reading = resolve));
+  const gated = { ...store, replay: async (...args: Parameters<typeof store.replay>) => (reading(), await gate, store.replay(...args)) };
+  const svc = await freshService(t, { store: gated });
+  const pending = stream(svc);
+  await started;
+  const stopping = svc.shutdown('test');
+  release();
+  const client = await pending;
+  assert.equal(client.status, 200);
+  assert.equal(await withinMs(3_000, 'the stream to end', client.ended), true);
+  await withinMs(3_000, 'shutdown', stopping);
+  assert.equal(svc.accessLogs().find((l) => l['path'] === '/messages/stream')?.['stream_end'], 'shutdown');
 });
