@@ -112,15 +112,40 @@ const STOPPED = Symbol('stopped');
 /** Pulls chunks from `body` into `res`, never asking for the next before the socket took the last. */
 async function pump(res: ServerResponse, body: StreamBody, endless: boolean, streams: StreamRegistry): Promise<StreamOutcome> {
   let stoppedBy: StreamEnd | null = null;
-  let wake = (): void => {};
-  const stopped = new Promise<typeof STOPPED>((resolve) => (wake = () => resolve(STOPPED)));
+  // The wait in progress (for a chunk or for 'drain') and how to cut it short. Each wait has its own
+  // promise: racing every wait against one promise that lives as long as the stream would keep a
+  // reaction (and the chunk it resolved with) per wait alive until the stream ends.
+  let interrupt: (() => void) | null = null;
   // (read through a function: TypeScript cannot see the closure assign it)
   const stopReason = (): StreamEnd | null => stoppedBy;
   const stop = (end: StreamEnd): void => {
     if (stoppedBy !== null) return;
     stoppedBy = end;
-    wake();
+    interrupt?.();
   };
+  /** Starts `wait` (which returns its cleanup) and resolves with its value, or STOPPED when the stream stops first. */
+  const until = <T>(wait: (settle: (value: T) => void, fail: (err: unknown) => void) => () => void): Promise<T | typeof STOPPED> => {
+    if (stopReason() !== null) return Promise.resolve(STOPPED);
+    let cleanup = (): void => {};
+    return new Promise<T | typeof STOPPED>((resolve, reject) => {
+      interrupt = () => resolve(STOPPED);
+      cleanup = wait(resolve, reject);
+    }).finally(() => {
+      interrupt = null;
+      cleanup();
+    });
+  };
+  const nextChunk = (): Promise<string | Uint8Array | null | typeof STOPPED> =>
+    until((settle, fail) => {
+      // A chunk still pending when the stream stops is dropped, with any error.
+      body.next().then(settle, fail);
+      return () => {};
+    });
+  const drained = (): Promise<void | typeof STOPPED> =>
+    until<void>((settle) => {
+      res.once('drain', settle);
+      return () => res.off('drain', settle);
+    });
   const entry: Entry = { endless, stop };
   const onClose = (): void => stop('client_closed');
   res.once('close', onClose);
@@ -132,13 +157,11 @@ async function pump(res: ServerResponse, body: StreamBody, endless: boolean, str
   try {
     body.open?.((why) => stop(why));
     for (;;) {
-      const next = body.next();
-      next.catch(() => {}); // a chunk still pending when the stream stops is dropped, with any error
-      const chunk = await Promise.race([next, stopped]);
+      const chunk = await nextChunk();
       if (chunk === STOPPED || chunk === null) break;
       if (chunk.length === 0) continue; // an empty write would end a chunked body early
       bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
-      if (!res.write(chunk) && (await drained(res, stopped)) === STOPPED) break;
+      if (!res.write(chunk) && (await drained()) === STOPPED) break;
     }
   } catch (err) {
     end = 'failed';
@@ -163,13 +186,4 @@ async function pump(res: ServerResponse, body: StreamBody, endless: boolean, str
     res.destroy();
   }
   return error === undefined ? { end, bytes } : { end, bytes, error };
-}
-
-function drained(res: ServerResponse, stopped: Promise<typeof STOPPED>): Promise<void | typeof STOPPED> {
-  let onDrain = (): void => {};
-  const drain = new Promise<void>((resolve) => {
-    onDrain = resolve;
-    res.once('drain', onDrain);
-  });
-  return Promise.race([drain, stopped]).finally(() => res.off('drain', onDrain));
 }

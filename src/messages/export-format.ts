@@ -21,12 +21,15 @@ export function csvField(value: string | null): string {
   return value;
 }
 
-export function formatRows(format: ExportFormat, rows: readonly StoredMessage[]): string {
-  let out = '';
-  if (format === 'ndjson') {
-    for (const m of rows) out += `${JSON.stringify({ message_id: m.message_id, from: m.from, to: m.to, ts: m.ts, text: m.text })}\n`;
-  } else {
-    for (const m of rows) out += `${csvField(m.message_id)},${csvField(m.from)},${csvField(m.to)},${csvField(m.ts)},${csvField(m.text)}\r\n`;
+/** One line (record) per row, in order. */
+export function* formatLines(format: ExportFormat, rows: readonly StoredMessage[]): Generator<string> {
+  for (const m of rows) {
+    yield format === 'ndjson'
+      ? `${JSON.stringify({ message_id: m.message_id, from: m.from, to: m.to, ts: m.ts, text: m.text })}\n`
+      : `${csvField(m.message_id)},${csvField(m.from)},${csvField(m.to)},${csvField(m.ts)},${csvField(m.text)}\r\n`;
   }
-  return out;
+}
+
+export function formatRows(format: ExportFormat, rows: readonly StoredMessage[]): string {
+  return [...formatLines(format, rows)].join('');
 }

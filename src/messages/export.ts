@@ -9,8 +9,9 @@ import { failure, invalid, stream, type Reply, type StreamBody } from '../http/r
 import type { Logger } from '../log/logger.ts';
 import type { MatchFilter, ScanPage, Store } from '../storage/store.ts';
 import type { InFlightLimit } from '../webhook/in-flight.ts';
-import { FORMATS, formatRows, type ExportFormat } from './export-format.ts';
+import { FORMATS, formatLines, type ExportFormat } from './export-format.ts';
 import { lastValue, parseMatchFilter, problem } from './filters.ts';
+import { joinPieces } from './pieces.ts';
 
 /** Rows per page read (a page also stops at the store's byte budget). */
 export const EXPORT_PAGE = 1000;
@@ -46,32 +47,30 @@ export async function exportMessages(deps: ExportDeps, params: URLSearchParams):
     deps.logger.error('storage read failed', first.error);
     return failure('storage_unavailable');
   }
-  let current: ScanPage | null = first.page;
+  const header = FORMATS[format].header;
+  /** The current page, formatted, waiting to be taken piece by piece (pieces.ts). */
+  let pieces: string[] = joinPieces([header, ...formatLines(format, first.page.rows)]);
   let ahead: Promise<Read> | null = first.page.next === null ? null : read(first.page.next);
-  let rows = 0;
-  let header = FORMATS[format].header;
+  let rows = first.page.rows.length;
   let released = false;
 
   const body: StreamBody = {
     async next() {
-      if (current === null) {
+      while (pieces.length === 0) {
         if (ahead === null) return null;
         const got = await ahead;
         if (!got.ok) {
           deps.logger.error('storage read failed', got.error, { during: 'export', rows_sent: rows });
           throw new Error('export page read failed');
         }
-        current = got.page;
+        pieces = joinPieces(formatLines(format, got.page.rows));
+        rows += got.page.rows.length;
         ahead = got.page.next === null ? null : read(got.page.next);
       }
-      const text = header + formatRows(format, current.rows);
-      header = '';
-      rows += current.rows.length;
-      current = null;
-      return text;
+      return pieces.shift() ?? null;
     },
     close() {
-      current = null;
+      pieces = [];
       ahead = null; // a page being read is dropped when it arrives
       if (!released) deps.exports.release();
       released = true;
