@@ -3,6 +3,7 @@
 // JSON.stringify and one UTF-8 encoding per message, not a hundred); folded texts (for `q`) likewise.
 import { foldText } from '../domain/fold.ts';
 import type { Arrival } from '../storage/store.ts';
+import { encodePieces } from './pieces.ts';
 import { eventFrame } from './sse.ts';
 
 /** A stream's filters, with `q` folded once when the stream opens. */
@@ -43,23 +44,21 @@ export function createArrivalBatch(arrivals: readonly Arrival[]): ArrivalBatch {
     frames(filter, after) {
       const unfiltered = filter.from === null && filter.foldedQ === null;
       if (unfiltered && firstSeq > after) {
-        all ??= Buffer.from(arrivals.map((_, i) => frameAt(i)).join(''), 'utf8');
+        all ??= encodePieces(arrivals.map((_, i) => frameAt(i)));
         return { chunk: all, count: arrivals.length };
       }
       const q = filter.foldedQ;
-      let text = '';
-      let count = 0;
+      const parts: string[] = [];
       arrivals.forEach((a, i) => {
         if (a.seq <= after) return;
         if (filter.from !== null && a.message.from !== filter.from) return;
         if (q !== null && !(foldedAt(i)?.includes(q) ?? false)) return;
-        text += frameAt(i);
-        count += 1;
+        parts.push(frameAt(i));
       });
-      return { chunk: Buffer.from(text, 'utf8'), count };
+      return { chunk: encodePieces(parts), count: parts.length };
     },
     bytes() {
-      all ??= Buffer.from(arrivals.map((_, i) => frameAt(i)).join(''), 'utf8');
+      all ??= encodePieces(arrivals.map((_, i) => frameAt(i)));
       return all.length;
     },
   };

@@ -12,6 +12,7 @@ import type { StreamBody, StreamEnd } from '../http/reply.ts';
 import type { Logger } from '../log/logger.ts';
 import type { ArrivalFilter, Replay, Store } from '../storage/store.ts';
 import type { ArrivalBatch, LiveFilter } from './arrival-batch.ts';
+import { encodePieces } from './pieces.ts';
 import { eventFrame, HEARTBEAT, positionFrame } from './sse.ts';
 import type { Member } from './subscribers.ts';
 
@@ -83,32 +84,32 @@ export function createTail(options: TailOptions): Tail {
 
   /** Applies one replay page: its events, then (at the end of its snapshot) the handover to live. */
   function replayedPage(page: Replay): void {
-    let text = '';
+    const frames: string[] = [];
     for (const arrival of page.arrivals) {
-      text += eventFrame(arrival);
+      frames.push(eventFrame(arrival));
       cursor = arrival.seq;
       lastId = arrival.seq;
     }
     events += page.arrivals.length;
     replayed += page.arrivals.length;
     if (page.more) {
-      queue(text);
+      queue(encodePieces(frames));
       return;
     }
     cursor = Math.max(cursor, page.head);
     if (overflowed) {
       // Arrivals were dropped while replaying; the database has them: go on replaying.
       overflowed = false;
-      queue(text);
+      queue(encodePieces(frames));
       return;
     }
     // The client's resume point moves to the head even when nothing after it matched.
     const caughtUp = Math.max(position, cursor);
-    if (caughtUp !== lastId) text += positionFrame(caughtUp);
+    if (caughtUp !== lastId) frames.push(positionFrame(caughtUp));
     lastId = caughtUp;
     position = caughtUp;
     replaying = false;
-    queue(text);
+    queue(encodePieces(frames));
     for (const batch of kept) queue(framesOf(batch));
     kept = [];
     keptBytes = 0;

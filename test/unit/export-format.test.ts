@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { csvField, FORMATS, formatRows } from '../../src/messages/export-format.ts';
+import { encodePieces, joinPieces, PIECE_CHARS } from '../../src/messages/pieces.ts';
 import { parseCsv } from '../helpers/csv.ts';
 
 const row = (text: string | null, id = 'm1') => ({ message_id: id, from: '+1555', to: '+1666', ts: '2025-01-15T10:00:00Z', text });
@@ -37,4 +38,15 @@ test('NDJSON is one object per line with exactly the five fields', () => {
   assert.deepEqual(JSON.parse(lines[0] ?? ''), row('line\nbreak\r\u2028'));
   assert.deepEqual(Object.keys(JSON.parse(lines[1] ?? '')), ['message_id', 'from', 'to', 'ts', 'text']);
   assert.equal(formatRows('ndjson', []), '');
+});
+
+test('output is joined into pieces of about 32 KB (none in V8\'s large-object space), in order', () => {
+  const parts = Array.from({ length: 3000 }, (_, i) => `line ${i} ${'é'.repeat(i % 50)}\n`);
+  const pieces = joinPieces(parts);
+  assert.equal(pieces.join(''), parts.join(''));
+  assert.ok(pieces.length > 1);
+  assert.ok(pieces.every((p) => p.length <= PIECE_CHARS));
+  assert.deepEqual(joinPieces(['x'.repeat(PIECE_CHARS * 2), 'y']), ['x'.repeat(PIECE_CHARS * 2), 'y'], 'a long part is a piece alone');
+  assert.deepEqual(joinPieces([]), []);
+  assert.equal(encodePieces(parts).toString('utf8'), parts.join(''));
 });
