@@ -1,15 +1,17 @@
 // The open live-tail streams: at most MAX_STREAMS at once, and the fan-out of committed batches to
-// them, in the HTTP thread, from what the writer committed (no read per stream). Batches committed
-// within FANOUT_MS are fanned out together, so a hundred streams cost a hundred socket writes per
-// tick rather than per commit (at thousands of deliveries a second a commit comes every few ms);
-// the frames of a tick are built and encoded once, for all of them (arrival-batch.ts). The store
-// is subscribed to only while a stream is open, so ingest pays nothing for the feature otherwise.
+// them, in the HTTP thread, from what the writer committed (no read per stream). Fan-outs happen
+// at most once per FANOUT_MS: a batch after a quiet spell goes out at once, and under sustained
+// ingest (a commit every few ms) the batches of each window go out together, so a hundred streams
+// cost a hundred socket writes per window rather than per commit; the frames of a fan-out are
+// built and encoded once, for all of them (arrival-batch.ts). The store is subscribed to only
+// while a stream is open, so ingest pays nothing for the feature otherwise.
+import { performance } from 'node:perf_hooks';
 import type { Gauge } from '../metrics/gauge.ts';
 import type { Arrival, CommitListener, Store } from '../storage/store.ts';
 import { createArrivalBatch, type ArrivalBatch } from './arrival-batch.ts';
 
-/** The longest a committed message waits before it is sent to the open streams. */
-export const FANOUT_MS = 25;
+/** The shortest time between two fan-outs, and so the longest a committed message waits for one. */
+export const FANOUT_MS = 50;
 
 /** What the registry tells one stream. */
 export type Member = {
@@ -30,11 +32,14 @@ export function createSubscribers(options: { store: Pick<Store, 'subscribe'>; ma
   let unsubscribe: (() => void) | null = null;
   let waiting: Arrival[] = [];
   let timer: NodeJS.Timeout | null = null;
+  let lastFanOut = -Infinity;
+  const fanoutMs = options.fanoutMs ?? FANOUT_MS;
   options.gauge.set(0);
 
   function fanOut(): void {
     if (timer !== null) clearTimeout(timer);
     timer = null;
+    lastFanOut = performance.now();
     if (waiting.length === 0) return;
     const batch = createArrivalBatch(waiting);
     waiting = [];
@@ -45,7 +50,7 @@ export function createSubscribers(options: { store: Pick<Store, 'subscribe'>; ma
     committed(arrivals) {
       for (const a of arrivals) waiting.push(a);
       if (timer === null) {
-        timer = setTimeout(fanOut, options.fanoutMs ?? FANOUT_MS);
+        timer = setTimeout(fanOut, Math.max(0, lastFanOut + fanoutMs - performance.now()));
         timer.unref();
       }
     },
