@@ -11,6 +11,7 @@ import { openWorkerStore } from '../../src/storage/sqlite/worker-store.ts';
 import type { Store } from '../../src/storage/store.ts';
 import { withinMs } from '../helpers/child-service.ts';
 import { parseCsv } from '../helpers/csv.ts';
+import { metricValue, scrape } from '../helpers/metrics.ts';
 import { createPool } from '../helpers/http-client.ts';
 import { bodyOf, freshService, message, seed, signBody, tempDir, type TestService } from '../helpers/service.ts';
 import { failingStore } from '../helpers/stores.ts';
@@ -101,6 +102,7 @@ test('an export of 10,000 messages equals the list, in NDJSON and in CSV (which 
   const line = svc.accessLogs().filter((l) => l['path'] === '/messages/export')[0] ?? {};
   assert.equal(line['rows'], 10_000);
   assert.equal(line['stream_end'], 'complete');
+  assert.equal(metricValue(await scrape(svc), 'http_requests_total{path="/messages/export",status="200"}'), 4);
 });
 
 test('CSV keeps NULL and the empty string apart, and quotes only what RFC 4180 needs', async (t) => {
