@@ -1,14 +1,15 @@
-// Live arrivals without extra reads: every answer the writer worker gives to an `insert` request
-// (whichever Store method queued it) carries the seq of each row it created, and the HTTP thread
-// still holds the messages it sent, so the committed batch is reported to subscribers straight
-// from the answer. With no subscriber the cost is one size check per batch.
+// Live arrivals without extra reads: every answer the writer worker gives to a request that stores
+// messages (COMMITTING_OPS, whichever Store method sent it) carries the seq of each row it created,
+// and the HTTP thread still holds the messages it sent, so the committed batch is reported to
+// subscribers straight from the answer. With no subscriber the cost is one size check per batch.
 import type { WriteResult } from './database.ts';
+import { COMMITTING_OPS } from './protocol.ts';
 import type { Channel } from './worker-store.ts';
 import type { Arrival, CommitListener, NewMessage } from '../store.ts';
 
 export type CommitFeed = {
   subscribe(listener: CommitListener): () => void;
-  /** The same channel, with every `insert` answer reported to the subscribers first. */
+  /** The same channel, with every answer to a committing op reported to the subscribers first. */
   observe(channel: Channel): Channel;
 };
 
@@ -55,8 +56,8 @@ export function createCommitFeed(): CommitFeed {
         stop: () => channel.stop(),
         async call(op, arg) {
           const answer = await channel.call(op, arg);
-          // op names the protocol entry, so arg and answer are the insert's (protocol.ts).
-          if (op === 'insert') report(arg as readonly NewMessage[], answer as Answer);
+          // A committing op takes the messages and answers one WriteResult each (protocol.ts).
+          if (COMMITTING_OPS.has(op)) report(arg as readonly NewMessage[], answer as Answer);
           return answer;
         },
       };

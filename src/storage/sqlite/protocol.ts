@@ -24,6 +24,12 @@ export type Ops = {
 };
 export type Op = keyof Ops;
 
+/**
+ * The ops whose argument is the messages to store and whose answer is one WriteResult per message.
+ * Their answers feed the live tails (commit-feed.ts): an op added to commit messages belongs here.
+ */
+export const COMMITTING_OPS: ReadonlySet<Op> = new Set<Op>(['insert']);
+
 export type Request = { [K in Op]: { id: number; op: K; arg: Ops[K]['arg'] } }[Op];
 export type Response = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: unknown };
 
