@@ -193,6 +193,7 @@ async function ingest(): Promise<IngestResult> {
 }
 
 // --- part 2: reads on a seeded database -----------------------------------------------------------
+let copies = 0;
 function seededDatabase(): string {
   const cached = join(tmpdir(), `webhook-bench-seed-${rows}-${seed}-v${SCHEMA_VERSION}.db`);
   if (!existsSync(cached)) {
@@ -209,7 +210,10 @@ function seededDatabase(): string {
     renameSync(partial, cached);
     say(`seeded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
-  const copy = join(dir, 'reads.db');
+  // A fresh copy per part: a service stopped by SIGKILL after its grace period leaves a -wal file
+  // that SQLite would apply to a copy of the same name.
+  copies += 1;
+  const copy = join(dir, `reads-${copies}.db`);
   copyFileSync(cached, copy);
   return copy;
 }
