@@ -163,10 +163,11 @@ export function createTail(options: TailOptions): Tail {
       for (;;) {
         if (failure !== null) throw failure;
         if (closed) return null;
-        if (pending.length > 0) {
-          const chunk = pending.length === 1 ? (pending[0] ?? Buffer.alloc(0)) : Buffer.concat(pending, pendingBytes);
-          pending.length = 0;
-          pendingBytes = 0;
+        const chunk = pending.shift();
+        if (chunk !== undefined) {
+          // One queued chunk at a time, not joined: most are shared by every stream, and a copy per
+          // stream would cost more than a write each (writes that wait on a full socket go out together).
+          pendingBytes -= chunk.length;
           timer?.refresh();
           return chunk;
         }

@@ -45,6 +45,7 @@ function harness(options: { filter?: ArrivalFilter; maxUnreadBytes?: number; pag
     maxUnreadBytes: options.maxUnreadBytes ?? 1024 * 1024,
     replayPage: options.page ?? 3,
   });
+  let pendingNext: Promise<string | Uint8Array | null> | null = null;
   const h: Harness = {
     tail,
     replays: 0,
@@ -63,9 +64,13 @@ function harness(options: { filter?: ArrivalFilter; maxUnreadBytes?: number; pag
     async drain() {
       let out = '';
       for (;;) {
-        const chunk = await Promise.race([tail.body.next(), new Promise<'waiting'>((resolve) => setImmediate(() => resolve('waiting')))]);
-        if (chunk === 'waiting' || chunk === null) return out;
-        out += chunk;
+        // A next() still waiting when drain returns is kept for the next drain, as the responder would.
+        pendingNext ??= tail.body.next();
+        const chunk = await Promise.race([pendingNext, new Promise<'waiting'>((resolve) => setImmediate(() => resolve('waiting')))]);
+        if (chunk === 'waiting') return out;
+        pendingNext = null;
+        if (chunk === null) return out;
+        out += Buffer.from(chunk).toString('utf8');
       }
     },
   };
