@@ -7,9 +7,17 @@
 // 2. Reads. A database seeded with --rows messages by scripts/seed.ts's generator (cached in the
 //    temp folder between runs) is served by the service; each kind of read is timed one at a
 //    time, then ingest p99 is measured alone and with a read load running beside it.
+// 3. Reading features on the same seeded database: a cursor page at depth 100,000 (server time,
+//    beside the offset page at the same depth), a whole export in NDJSON and in CSV read as fast
+//    as the client can (rows/s, and the peak RSS of a service started for that export alone), and
+//    ingest with 100 live tails open against none (a child process reads the streams), in
+//    alternating rounds, as a ratio.
 //
 //   npm run bench -- [--seconds 5] [--rounds 3] [--connections 64] [--rows 1000000] [--json]
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +33,7 @@ import { BASE_MS, MEAN_GAP_MS, RARE_WORD, sender } from './lib/seed-data.ts';
 import { webhookPicker, webhookPool } from './lib/workload.ts';
 
 const USAGE =
-  'node scripts/bench.ts [--entry dist|src] [--seconds 5] [--rounds 3] [--connections 64] [--dup-ratio 0.1] [--rows 1000000] [--seed 42] [--skip-ingest] [--skip-reads] [--json]';
+  'node scripts/bench.ts [--entry dist|src] [--seconds 5] [--rounds 3] [--connections 64] [--dup-ratio 0.1] [--rows 1000000] [--seed 42] [--streams 100] [--skip-ingest] [--skip-reads] [--skip-reading] [--json]';
 const { flags } = parseFlags(USAGE, {
   entry: { type: 'string' },
   seconds: { type: 'string' },
@@ -34,8 +42,10 @@ const { flags } = parseFlags(USAGE, {
   'dup-ratio': { type: 'string' },
   rows: { type: 'string' },
   seed: { type: 'string' },
+  streams: { type: 'string' },
   'skip-ingest': { type: 'boolean' },
   'skip-reads': { type: 'boolean' },
+  'skip-reading': { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 }, 0);
@@ -48,6 +58,7 @@ const rounds = numberFlag(USAGE, flags, 'rounds', 3);
 const connections = numberFlag(USAGE, flags, 'connections', 64);
 const rows = numberFlag(USAGE, flags, 'rows', 1_000_000);
 const seed = numberFlag(USAGE, flags, 'seed', 42);
+const streamCount = numberFlag(USAGE, flags, 'streams', 100);
 const dupRaw = stringFlag(flags, 'dup-ratio');
 const dupRatio = dupRaw === undefined ? 0.1 : Number(dupRaw);
 if (!(dupRatio >= 0 && dupRatio < 1)) usageExit(USAGE, '--dup-ratio must be at least 0 and below 1');
@@ -57,6 +68,7 @@ const asJson = flags['json'] === true;
 const say = (line: string): void => void process.stderr.write(`${line}\n`);
 
 const LIMIT_B = fileURLToPath(new URL('./lib/limit-b.ts', import.meta.url));
+const STREAM_READERS = fileURLToPath(new URL('./lib/stream-readers.ts', import.meta.url));
 const WARMUP_MS = 1_000;
 /** Requests prepared per round: more than this machine can send in the round. */
 const POOL_PER_SECOND = 40_000;
@@ -181,6 +193,7 @@ async function ingest(): Promise<IngestResult> {
 }
 
 // --- part 2: reads on a seeded database -----------------------------------------------------------
+let copies = 0;
 function seededDatabase(): string {
   const cached = join(tmpdir(), `webhook-bench-seed-${rows}-${seed}-v${SCHEMA_VERSION}.db`);
   if (!existsSync(cached)) {
@@ -197,7 +210,10 @@ function seededDatabase(): string {
     renameSync(partial, cached);
     say(`seeded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
-  const copy = join(dir, 'reads.db');
+  // A fresh copy per part: a service stopped by SIGKILL after its grace period leaves a -wal file
+  // that SQLite would apply to a copy of the same name.
+  copies += 1;
+  const copy = join(dir, `reads-${copies}.db`);
   copyFileSync(cached, copy);
   return copy;
 }
@@ -287,6 +303,147 @@ async function reads(): Promise<ReadsResult> {
   };
 }
 
+// --- part 3: cursors, export, live tails ------------------------------------------------------------
+type ExportRun = { rows: number; bytes: number; seconds: number; rows_per_second: number; rss_after_start_kib: number | null; peak_rss_kib: number | null; exit_code: number | null };
+type StreamRound = { streams: number; rps: number; p99_ms: number | null; events_per_stream: number | null; streams_cut: number | null };
+type ReadingResult = {
+  rows: number;
+  /** Pages of 50 at depth 100,000 (half the table when it is smaller). */
+  pages_at_depth: Record<string, { client: Latency; server: Latency }>;
+  exports: Record<string, ExportRun>;
+  ingest_with_streams: { streams: number; connections: number; rounds: StreamRound[]; ratio_per_round: number[]; ratio_median: number };
+};
+
+/**
+ * A whole export read as fast as this process can, on a raw socket. HTTP/1.0, so the body comes
+ * unframed until the close and rows can be counted by line ends.
+ */
+function readExport(port: number, path: string): Promise<{ rows: number; bytes: number; seconds: number }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const socket = connect(port, '127.0.0.1');
+    let bytes = 0;
+    let lines = 0;
+    let headDone = false;
+    socket.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      let from = 0;
+      if (!headDone) {
+        const end = chunk.indexOf('\r\n\r\n');
+        if (end === -1) return;
+        headDone = true;
+        if (!chunk.subarray(0, 12).toString('latin1').includes(' 200')) reject(new Error(`export answered ${chunk.subarray(0, 40).toString('latin1')}`));
+        from = end + 4;
+      }
+      for (let at = chunk.indexOf(10, from); at !== -1; at = chunk.indexOf(10, at + 1)) lines += 1;
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve({ rows: lines, bytes, seconds: (performance.now() - started) / 1000 }));
+    socket.write(`GET ${path} HTTP/1.0\r\nHost: bench\r\n\r\n`);
+  });
+}
+
+/** Starts the stream readers child and resolves once its streams are all open. */
+async function openStreams(port: number, count: number): Promise<{ stop(): Promise<{ events: number; bytes: number; cut: number } | null> }> {
+  const child = spawn(process.execPath, [STREAM_READERS, String(port), String(count)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  const lines: unknown[] = [];
+  const waiters: (() => void)[] = [];
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    out += chunk;
+    for (let at = out.indexOf('\n'); at !== -1; at = out.indexOf('\n')) {
+      lines.push(JSON.parse(out.slice(0, at)));
+      out = out.slice(at + 1);
+      waiters.splice(0).forEach((w) => w());
+    }
+  });
+  const next = (): Promise<unknown> => new Promise((resolve, reject) => {
+    const check = (): void => {
+      if (lines.length > 0) resolve(lines.shift());
+      else if (child.exitCode !== null) reject(new Error('the stream readers exited'));
+      else waiters.push(check);
+    };
+    check();
+  });
+  const timeout = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  await next();
+  clearTimeout(timeout);
+  return {
+    async stop() {
+      child.stdin.end();
+      const result = await next().catch(() => null);
+      if (typeof result !== 'object' || result === null) return null;
+      const num = (k: string): number => Number(Reflect.get(result, k));
+      return { events: num('events'), bytes: num('bytes'), cut: num('cut') };
+    },
+  };
+}
+
+async function reading(): Promise<ReadingResult> {
+  const db = seededDatabase();
+
+  // Pages at depth 100,000 (or half the table if smaller): by offset, and by the cursor that the
+  // offset page just before it links to.
+  const depth = Math.min(100_000, Math.floor(rows / 2));
+  const service = await start(entry, db);
+  const linkRes = await fetch(`http://127.0.0.1:${service.port}/messages?limit=50&offset=${depth - 50}`);
+  await linkRes.arrayBuffer();
+  const next = /^<([^>]+)>/.exec(linkRes.headers.get('link') ?? '')?.[1];
+  if (next === undefined) throw new Error(`the page at offset ${depth - 50} has no Link header`);
+  const pages: Record<string, { client: Latency; server: Latency }> = {};
+  for (const [name, path] of [[`offset=${depth}`, `/messages?limit=50&offset=${depth}`], [`cursor at row ${depth.toLocaleString('en')}`, next], ['first page', '/messages?limit=50']] as const) {
+    const tag = `depth-${Object.keys(pages).length}`;
+    const client = await timeRead(service.port, path, 30, tag);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    pages[name] = { client, server: serverLatency(`${db}.log`, tag) };
+    say(`page ${name.padEnd(26)} server p50 ${fmt(pages[name]?.server.p50)} ms · p99 ${fmt(pages[name]?.server.p99)} ms`);
+  }
+  await stop(service);
+
+  // Exports: a service of its own for each, so its peak RSS is the export's.
+  const exports: Record<string, ExportRun> = {};
+  for (const format of ['ndjson', 'csv'] as const) {
+    if (interrupted) break;
+    const child = await start(entry, db);
+    const before = memoryKiB(child.pid);
+    const run = await readExport(child.port, `/messages/export?format=${format}`);
+    const after = memoryKiB(child.pid);
+    const exitCode = await stop(child);
+    const exported = run.rows - (format === 'csv' ? 1 : 0); // the header row
+    if (exported !== rows) say(`export ${format}: ${exported} rows, expected ${rows}  <-- MISMATCH`);
+    exports[format] = { rows: exported, bytes: run.bytes, seconds: run.seconds, rows_per_second: exported / run.seconds, rss_after_start_kib: before?.rss ?? null, peak_rss_kib: after?.peak ?? null, exit_code: exitCode };
+    say(`export ${format.padEnd(6)} ${fmt(exported / run.seconds, 0)} rows/s · ${mib(run.bytes / 1024)} in ${fmt(run.seconds)} s · peak RSS ${mib(after?.peak)}`);
+  }
+
+  // Ingest with live tails open vs none, alternating, on a fresh database.
+  const ingestService = await start(entry, join(dir, 'streams.db'));
+  const streamRounds: StreamRound[] = [];
+  for (let round = 1; round <= rounds; round += 1) {
+    for (const count of [0, streamCount]) {
+      if (interrupted || !ingestService.alive()) break;
+      const readers = count === 0 ? null : await openStreams(ingestService.port, count);
+      const next = webhookPicker(webhookPool(secret, Math.ceil(POOL_PER_SECOND * (seconds + WARMUP_MS / 1000))), dupRatio);
+      await runLoad({ port: ingestService.port, connections, durationMs: WARMUP_MS, next });
+      const measured = await runLoad({ port: ingestService.port, connections, durationMs: seconds * 1000, next });
+      const got = readers === null ? null : await readers.stop();
+      const all = latenciesOf(measured, ['new', 'dup']);
+      streamRounds.push({ streams: count, rps: all.length / measured.seconds, p99_ms: latency(all).p99, events_per_stream: got === null ? null : got.events / count, streams_cut: got?.cut ?? null });
+      say(`round ${round} ${String(count).padStart(3)} streams ${fmt(all.length / measured.seconds, 0)} req/s · p99 ${fmt(latency(all).p99)} ms${got === null ? '' : ` · ${fmt(got.events / count, 0)} events per stream, ${got.cut} cut off`}`);
+    }
+  }
+  await stop(ingestService);
+  const without = streamRounds.filter((r) => r.streams === 0);
+  const withStreams = streamRounds.filter((r) => r.streams > 0);
+  const ratios = withStreams.map((r, i) => r.rps / (without[i]?.rps ?? NaN));
+  return {
+    rows,
+    pages_at_depth: pages,
+    exports,
+    ingest_with_streams: { streams: streamCount, connections, rounds: streamRounds, ratio_per_round: ratios, ratio_median: median(ratios) },
+  };
+}
+
 // --- output ----------------------------------------------------------------------------------------
 function printIngest(r: IngestResult): string[] {
   const { rounds, median: med, rows: rowsInfo, service_memory_kib: memory } = r;
@@ -316,17 +473,33 @@ function printReads(r: ReadsResult): string[] {
   ];
 }
 
+function printReading(r: ReadingResult): string[] {
+  const w = r.ingest_with_streams;
+  return [
+    `Reading features on ${rows.toLocaleString('en')} seeded messages`,
+    table(['page of 50', 'server p50 ms', 'server p99 ms', 'client p50 ms', 'client p99 ms'], Object.entries(r.pages_at_depth).map(([name, l]) => [name, fmt(l.server.p50), fmt(l.server.p99), fmt(l.client.p50), fmt(l.client.p99)])),
+    '',
+    table(['export', 'rows/s', 'MiB', 'seconds', 'RSS after start', 'peak RSS'], Object.entries(r.exports).map(([format, e]) => [format, fmt(e.rows_per_second, 0), fmt(e.bytes / 1024 / 1024, 1), fmt(e.seconds), mib(e.rss_after_start_kib), mib(e.peak_rss_kib)])),
+    '',
+    `Ingest (${w.connections} connections) with ${w.streams} live tails open vs none, alternating rounds:`,
+    table(['round', 'streams', 'req/s', 'p99 ms', 'events per stream', 'cut off'], w.rounds.map((x, i) => [String(Math.floor(i / 2) + 1), String(x.streams), fmt(x.rps, 0), fmt(x.p99_ms), fmt(x.events_per_stream, 0), x.streams_cut === null ? '-' : String(x.streams_cut)])),
+    `ratio with / without streams: ${fmt(w.ratio_median)} (per round: ${w.ratio_per_round.map((x) => fmt(x)).join(', ')})`,
+  ];
+}
+
 try {
   const machine = { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', node: process.version, load_average_at_start: loadavg().map((x) => Math.round(x * 100) / 100) };
   say(`bench: ${machine.cpus} CPUs (${machine.cpu_model}), node ${machine.node}, load average ${machine.load_average_at_start.join(' ')}`);
-  const result: { machine: typeof machine; entry: string; ingest?: IngestResult; reads?: ReadsResult } = { machine, entry };
+  const result: { machine: typeof machine; entry: string; ingest?: IngestResult; reads?: ReadsResult; reading?: ReadingResult } = { machine, entry };
   if (flags['skip-ingest'] !== true) result.ingest = await ingest();
   if (flags['skip-reads'] !== true && !interrupted) result.reads = await reads();
+  if (flags['skip-reading'] !== true && !interrupted) result.reading = await reading();
   if (asJson) process.stdout.write(`${JSON.stringify(result)}\n`);
   else {
     const lines = [`webhook-api bench · ${machine.cpus} CPUs · node ${machine.node} · load average at start ${machine.load_average_at_start.join(' ')}`, ''];
     if (result.ingest !== undefined) lines.push(...printIngest(result.ingest), '');
-    if (result.reads !== undefined) lines.push(...printReads(result.reads));
+    if (result.reads !== undefined) lines.push(...printReads(result.reads), '');
+    if (result.reading !== undefined) lines.push(...printReading(result.reading));
     process.stdout.write(`${lines.join('\n')}\n`);
   }
 } catch (err) {

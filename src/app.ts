@@ -1,9 +1,13 @@
-// createApp(deps) → a plain node:http listener. A request flows one way: router → handler → a
-// returned Reply → the single responder → one access-log line and the metrics. Unexpected errors
-// are caught here, once, and become a bare 500; their details go only to the log.
+// createApp(deps) → a plain node:http listener. A request flows one way: router → access check →
+// handler → a returned Reply → the single responder → one access-log line and the metrics.
+// Unexpected errors are caught here, once, and become a bare 500; their details go only to the log.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { allowed, type Access } from './auth/read-token.ts';
 import type { Config } from './config.ts';
+import { exportMessages } from './messages/export.ts';
 import { getStats, listMessages } from './messages/handlers.ts';
+import type { Reading } from './messages/reading.ts';
+import { openStream } from './messages/stream.ts';
 import { live, ready, type Lifecycle } from './health/handlers.ts';
 import { isSelfCheck } from './health/self-check.ts';
 import { failure, type Reply } from './http/reply.ts';
@@ -33,10 +37,18 @@ export type AppDeps = {
   inFlight: InFlightLimit;
   /** Caps the bytes of WhatsApp envelopes held at once (see whatsapp/budget.ts). */
   whatsappBodies: ByteBudget;
+  /** Cursors, live tails, exports and the streamed responses in progress (messages/reading.ts). */
+  reading: Reading;
 };
 
 type RequestContext = { req: IncomingMessage; query: URLSearchParams; requestId: string };
 export type Handler = (ctx: RequestContext) => Reply | Promise<Reply>;
+/** One row of the route table: who may call it (the access column) and what answers. */
+export type Route = { access: Access; handle: Handler };
+
+const open = (handle: Handler): Route => ({ access: 'open', handle });
+/** Needs `Authorization: Bearer <READ_TOKEN>` when READ_TOKEN is set. */
+const readers = (handle: Handler): Route => ({ access: 'read_token', handle });
 
 /** Splits the request target into path and query; anything but origin-form matches no route. */
 function splitTarget(url: string | undefined): { path: string; query: string } {
@@ -45,30 +57,34 @@ function splitTarget(url: string | undefined): { path: string; query: string } {
   return q === -1 ? { path: target, query: '' } : { path: target.slice(0, q), query: target.slice(q + 1) };
 }
 
+const round = (ms: number): number => Math.round(ms * 100) / 100;
+
 function levelFor(status: number): 'info' | 'warn' | 'error' {
   return status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
 }
 
-/** The route table: path → method → handler. HEAD is served by GET (see router.ts). */
-export function routeTable(deps: AppDeps): Routes<Handler> {
+/** The route table: path → method → access and handler. HEAD is served by GET (see router.ts). */
+export function routeTable(deps: AppDeps): Routes<Route> {
   const { config, store, lifecycle } = deps;
   return {
-    '/webhook': { POST: ({ req }) => handleWebhook(deps, req) },
+    '/webhook': { POST: open(({ req }) => handleWebhook(deps, req)) },
     '/webhook/whatsapp': {
-      GET: ({ query }) => handleHandshake(config.whatsappVerifyTokenDigest, query),
-      POST: ({ req, requestId }) => handleWhatsApp(deps, req, requestId),
+      GET: open(({ query }) => handleHandshake(config.whatsappVerifyTokenDigest, query)),
+      POST: open(({ req, requestId }) => handleWhatsApp(deps, req, requestId)),
     },
-    '/messages': { GET: ({ query }) => listMessages(deps, query) },
-    '/stats': { GET: () => getStats(deps) },
-    '/health/live': { GET: () => live() },
-    '/health/ready': { GET: () => ready({ secretConfigured: config.webhookSecret !== null, store, lifecycle }) },
-    '/metrics': { GET: () => scrapeMetrics(deps) },
+    '/messages': { GET: readers(({ req, query }) => listMessages({ ...deps, cursors: deps.reading.cursors }, query, req)) },
+    '/messages/export': { GET: readers(({ query }) => exportMessages({ ...deps, exports: deps.reading.exports }, query)) },
+    '/messages/stream': { GET: readers(({ req, query }) => openStream({ ...deps, ...deps.reading }, req, query)) },
+    '/stats': { GET: readers(({ req }) => getStats(deps, req)) },
+    '/health/live': { GET: open(() => live()) },
+    '/health/ready': { GET: open(() => ready({ secretConfigured: config.webhookSecret !== null, store, lifecycle })) },
+    '/metrics': { GET: open(() => scrapeMetrics(deps)) },
   };
 }
 
 export function createApp(deps: AppDeps): RequestListener {
-  const { metrics, logger, clock, lifecycle } = deps;
-  const router = createRouter<Handler>(routeTable(deps));
+  const { config, metrics, logger, clock, lifecycle } = deps;
+  const router = createRouter<Route>(routeTable(deps));
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = clock.monotonicMs();
@@ -79,8 +95,11 @@ export function createApp(deps: AppDeps): RequestListener {
 
     let reply: Reply;
     try {
-      if (match.kind === 'found') reply = await match.handler({ req, query: new URLSearchParams(query), requestId });
-      else if (match.kind === 'method_not_allowed') reply = failure('method_not_allowed', { Allow: match.allow });
+      if (match.kind === 'found') {
+        reply = allowed(match.handler.access, config.readToken, req.headers.authorization)
+          ? await match.handler.handle({ req, query: new URLSearchParams(query), requestId })
+          : failure('unauthorized');
+      } else if (match.kind === 'method_not_allowed') reply = failure('method_not_allowed', { Allow: match.allow });
       else reply = failure('not_found');
     } catch (err) {
       logger.error('unhandled error', err, { request_id: requestId, method, path });
@@ -89,21 +108,23 @@ export function createApp(deps: AppDeps): RequestListener {
 
     const extra: Record<string, string> = { 'X-Request-ID': requestId };
     if (lifecycle.shuttingDown) extra['Connection'] = 'close';
-    const status = send(res, reply, extra);
+    const { status, streamed } = send(res, reply, extra, deps.reading.streams);
+    // For a streamed body this is the time to its head: a stream's lifetime is not a latency.
     const latencyMs = clock.monotonicMs() - started;
 
     if (!(match.kind === 'found' && isSelfCheck(match.route, req.headers['user-agent']))) {
       metrics.httpRequests.inc([match.kind === 'not_found' ? UNMATCHED_PATH : match.route, String(status)]);
       metrics.latency.observe(latencyMs);
     }
-    logger.line(levelFor(status), {
-      request_id: requestId,
-      method,
-      path,
-      status,
-      latency_ms: Math.round(latencyMs * 100) / 100,
-      ...reply.log,
-    });
+    const line = { request_id: requestId, method, path, status, latency_ms: round(latencyMs), ...reply.log };
+    if (streamed === null || reply.kind !== 'stream') {
+      logger.line(levelFor(status), line);
+      return;
+    }
+    // A streamed response is logged when it ends, with how long it ran and how it ended.
+    const outcome = await streamed;
+    if (outcome.error !== undefined) logger.error('stream failed', outcome.error, { request_id: requestId, path });
+    logger.line(levelFor(status), { ...line, duration_ms: round(clock.monotonicMs() - started), bytes: outcome.bytes, stream_end: outcome.end, ...reply.body.log?.() });
   }
 
   return (req, res) => {

@@ -4,6 +4,7 @@
 import { createHash, createSecretKey, type KeyObject } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { MAX_PREVIOUS_KEYS, KEY_NAMES, signingKey, WHSEC_MAX_BYTES, WHSEC_MIN_BYTES, WHSEC_PREFIX, type SigningKey } from './webhook/schemes/keys.ts';
+import { parseReadToken, type ReadToken } from './auth/read-token.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -33,6 +34,10 @@ export type Config = Readonly<{
   whatsappMaxBodyBytes: number;
   /** How long in-flight requests may take to finish after SIGTERM before their connections are closed. */
   shutdownGraceSeconds: number;
+  /** READ_TOKEN (only its digest is kept); null: the read routes are open. */
+  readToken: ReadToken | null;
+  /** Live-tail streams open at once (MAX_STREAMS). */
+  maxStreams: number;
 }>;
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -52,7 +57,7 @@ export const DEFAULT_SHUTDOWN_GRACE_SECONDS = 8;
  * `docker inspect` nor /proc/<pid>/environ). Adding a name here is all a new variable needs: the
  * file's text goes through exactly the checks the variable's own value would.
  */
-export const FILE_VARIABLES: readonly string[] = ['WEBHOOK_SECRET', 'WEBHOOK_SECRET_PREVIOUS', 'WHATSAPP_APP_SECRET', 'WHATSAPP_VERIFY_TOKEN', 'DATABASE_URL'];
+export const FILE_VARIABLES: readonly string[] = ['WEBHOOK_SECRET', 'WEBHOOK_SECRET_PREVIOUS', 'WHATSAPP_APP_SECRET', 'WHATSAPP_VERIFY_TOKEN', 'READ_TOKEN', 'DATABASE_URL'];
 /** Secrets are short; the bound turns a wrong path (a log file, a disk image) into a clear problem. */
 export const MAX_VALUE_FILE_BYTES = 64 * 1024;
 
@@ -206,6 +211,7 @@ export function loadConfig(environment: Env, readFile: ReadValueFile = readValue
   const current = take(parseWebhookSecret(secret), null);
   const previous = take(parseWebhookSecretPrevious(env['WEBHOOK_SECRET_PREVIOUS']), []);
   const grace = read(env, 'SHUTDOWN_GRACE_SECONDS');
+  const maxStreams = read(env, 'MAX_STREAMS');
   const config: Config = Object.freeze({
     webhookSecret: current?.utf8 ?? null,
     databasePath: take(parseDatabaseUrl(read(env, 'DATABASE_URL') ?? DEFAULT_DATABASE_URL), ''),
@@ -220,6 +226,8 @@ export function loadConfig(environment: Env, readFile: ReadValueFile = readValue
     whatsappVerifyTokenDigest: parseWhatsAppVerifyToken(env['WHATSAPP_VERIFY_TOKEN']),
     whatsappMaxBodyBytes: whatsappMaxBody === undefined ? DEFAULT_WHATSAPP_MAX_BODY_BYTES : take(parseInteger('WHATSAPP_MAX_BODY_BYTES', whatsappMaxBody, 1, MAX_BODY_CEILING), 0),
     shutdownGraceSeconds: grace === undefined ? DEFAULT_SHUTDOWN_GRACE_SECONDS : take(parseInteger('SHUTDOWN_GRACE_SECONDS', grace, 1, 600), 0),
+    readToken: take(parseReadToken(read(env, 'READ_TOKEN')), null),
+    maxStreams: maxStreams === undefined ? 100 : take(parseInteger('MAX_STREAMS', maxStreams, 0, 10_000), 0),
   });
   return problems.length > 0 ? { ok: false, problems } : { ok: true, config };
 }

@@ -8,6 +8,7 @@ import type { Config } from './config.ts';
 import type { Lifecycle } from './health/handlers.ts';
 import { pickRequestId } from './http/request-id.ts';
 import { createLogger, type Logger } from './log/logger.ts';
+import { createReading } from './messages/reading.ts';
 import { createServiceMetrics, UNMATCHED_PATH, type ServiceMetrics } from './metrics/service-metrics.ts';
 import { openWorkerStore } from './storage/sqlite/worker-store.ts';
 import { createInFlightLimit, MAX_IN_FLIGHT_WEBHOOKS } from './webhook/in-flight.ts';
@@ -31,6 +32,9 @@ export type ServiceOptions = {
   maxInFlightWebhooks?: number;
   /** Bytes of WhatsApp bodies held at once before new ones get a fast 503 "server busy". */
   whatsappBodyBudgetBytes?: number;
+  /** Live tails: the heartbeat period and the unread bytes that cut a client off (tests shorten them). */
+  streamHeartbeatMs?: number;
+  streamMaxUnreadBytes?: number;
 };
 
 export type RunningService = {
@@ -85,7 +89,11 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   }
   const inFlight = createInFlightLimit(options.maxInFlightWebhooks ?? MAX_IN_FLIGHT_WEBHOOKS);
   const whatsappBodies = createByteBudget(budgetFor(config.whatsappMaxBodyBytes, options.whatsappBodyBudgetBytes));
-  const app = createApp({ config, store, metrics, logger, clock, lifecycle, inFlight, whatsappBodies });
+  const reading = createReading(config, store, metrics, {
+    ...(options.streamHeartbeatMs !== undefined && { heartbeatMs: options.streamHeartbeatMs }),
+    ...(options.streamMaxUnreadBytes !== undefined && { maxUnreadBytes: options.streamMaxUnreadBytes }),
+  });
+  const app = createApp({ config, store, metrics, logger, clock, lifecycle, inFlight, whatsappBodies, reading });
 
   const timeoutMs = options.timeoutMs ?? TIMEOUT_MS;
   const server = createServer({
@@ -122,6 +130,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       logger.info('shutting down', { reason });
       const force = setTimeout(() => {
         logger.warn('grace period over, closing open connections');
+        reading.streams.endAll('all'); // exports still running are aborted, not cut to look complete
         server.closeAllConnections();
       }, options.shutdownGraceMs ?? config.shutdownGraceSeconds * 1000);
       server.close(() => {
@@ -136,6 +145,9 @@ export async function startService(config: Config, options: ServiceOptions): Pro
           });
       });
       server.closeIdleConnections();
+      // Live tails never finish by themselves: they end now (cleanly; clients resume with their
+      // last id), so the drain is not held up by them.
+      reading.streams.endAll('endless');
     });
     return stopping;
   };

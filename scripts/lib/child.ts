@@ -65,7 +65,8 @@ export function startServiceChild(entry: string, env: Record<string, string>, lo
       } else if (!alive() || Date.now() - started > START_TIMEOUT_MS) {
         clearInterval(poll);
         kill();
-        reject(new Error(`service did not start: ${alive() ? `no "listening" line within ${START_TIMEOUT_MS} ms` : `exited with ${child.exitCode ?? child.signalCode}`}${stderr === '' ? '' : `\n${stderr.trim()}`}`));
+        const logTail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join('\n');
+        reject(new Error(`service did not start: ${alive() ? `no "listening" line within ${START_TIMEOUT_MS} ms` : `exited with ${child.exitCode ?? child.signalCode}`}${stderr === '' ? '' : `\n${stderr.trim()}`}${logTail === '' ? '' : `\n${logTail}`}`));
       }
     }, 25);
   });

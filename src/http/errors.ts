@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'secret_not_configured'
   | 'storage_unavailable'
   | 'server_busy'
+  | 'unauthorized'
   | 'internal';
 
 type CatalogEntry = Readonly<{ status: number; detail: string; headers?: Readonly<Record<string, string>> }>;
@@ -32,6 +33,8 @@ export const ERRORS: Readonly<Record<ErrorCode, CatalogEntry>> = {
   storage_unavailable: { status: 503, detail: 'storage unavailable', headers: { 'Retry-After': '1' } },
   // Too many deliveries in progress at once (see webhook/in-flight.ts).
   server_busy: { status: 503, detail: 'server busy', headers: { 'Retry-After': '1' } },
+  // A read route without the right READ_TOKEN (RFC 6750 §3: the challenge names the scheme).
+  unauthorized: { status: 401, detail: 'unauthorized', headers: { 'WWW-Authenticate': 'Bearer' } },
   internal: { status: 500, detail: 'Internal Server Error' },
 };
 

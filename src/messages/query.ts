@@ -1,18 +1,20 @@
 // GET /messages query parameters, parsed purely into a ListFilter or FastAPI-shaped problems.
 import type { FieldError } from '../http/errors.ts';
-import { instantKey, TIMESTAMP_HINT } from '../domain/timestamp.ts';
-import type { ListFilter } from '../storage/store.ts';
+import type { ListFilter, MatchFilter, Position } from '../storage/store.ts';
+import { lastText, lastValue, parseMatchFilter, problem } from './filters.ts';
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 100;
 
 export type ParsedQuery = { ok: true; filter: ListFilter } | { ok: false; errors: FieldError[] };
 
-const problem = (field: string, type: string, msg: string): FieldError => ({ loc: ['query', field], msg, type });
+/** Turns a cursor into its position for these filters, or null when it is not a valid one (cursor.ts). */
+export type CursorReader = (cursor: string, filter: MatchFilter) => Position | null;
+
+const noCursors: CursorReader = () => null;
 
 function parseInteger(params: URLSearchParams, field: string, fallback: number, min: number, max: number, errors: FieldError[]): number {
-  const all = params.getAll(field);
-  const raw = all[all.length - 1]; // the last one wins when a parameter repeats, as in Starlette
+  const raw = lastValue(params, field);
   if (raw === undefined) return fallback;
   const trimmed = raw.trim();
   if (!/^[+-]?[0-9]+$/.test(trimmed)) {
@@ -25,28 +27,19 @@ function parseInteger(params: URLSearchParams, field: string, fallback: number, 
   return value;
 }
 
-/** The last value of a text parameter; empty counts as absent. */
-function lastText(params: URLSearchParams, field: string): string | null {
-  const all = params.getAll(field);
-  const raw = all[all.length - 1];
-  return raw === undefined || raw === '' ? null : raw;
-}
-
-export function parseListQuery(params: URLSearchParams): ParsedQuery {
+export function parseListQuery(params: URLSearchParams, readCursor: CursorReader = noCursors): ParsedQuery {
   const errors: FieldError[] = [];
   const limit = parseInteger(params, 'limit', DEFAULT_LIMIT, 1, MAX_LIMIT, errors);
   const offset = parseInteger(params, 'offset', 0, 0, Number.MAX_SAFE_INTEGER, errors);
+  const match = parseMatchFilter(params, errors);
 
-  // An unencoded "+" in a query string decodes to a space, so "?from=+9198…" arrives as " 9198…".
-  const rawFrom = lastText(params, 'from');
-  const from = rawFrom?.startsWith(' ') ? `+${rawFrom.slice(1)}` : rawFrom;
-
-  const sinceAll = params.getAll('since');
-  const rawSince = sinceAll[sinceAll.length - 1];
-  const since = rawSince === undefined ? null : instantKey(rawSince);
-  if (rawSince !== undefined && since === null) errors.push(problem('since', 'value_error', `Value error, since ${TIMESTAMP_HINT}`));
-
-  const q = lastText(params, 'q');
+  const cursor = lastText(params, 'cursor');
+  let after: Position | null = null;
+  if (cursor !== null) {
+    after = readCursor(cursor, match);
+    if (after === null) errors.push(problem('cursor', 'value_error', 'Value error, cursor is not one this service gave for these filters (take it from the Link header)'));
+    if (offset !== 0) errors.push(problem('offset', 'value_error', 'Value error, offset must be absent or 0 when cursor is given'));
+  }
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, filter: { limit, offset, from, since, q } };
+  return { ok: true, filter: { limit, offset, ...match, after } };
 }

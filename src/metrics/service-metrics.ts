@@ -43,6 +43,8 @@ export type ServiceMetrics = {
   latency: Histogram;
   /** Set from the store at scrape time (see handler.ts); cleared when the store does not answer. */
   storedMessages: Gauge;
+  /** Live-tail streams open now (set by messages/subscribers.ts). */
+  streamsOpen: Gauge;
   render(): string;
   /** Starts what samples between scrapes (the event-loop delay monitor); the service calls it. */
   start(): void;
@@ -81,12 +83,14 @@ export function createServiceMetrics(processReaders: ProcessReaders = systemProc
   });
   const latency = createHistogram({
     name: 'request_latency_ms',
-    help: 'Time from request arrival to response written, in milliseconds.',
+    help: 'Time from request arrival to response written (for a streamed export or live tail: to its head written), in milliseconds.',
     buckets: LATENCY_BUCKETS_MS,
   });
   const storedMessages = createGauge({ name: 'messages_stored', help: 'Messages in the database, counted at scrape time.' });
+  const streamsOpen = createGauge({ name: 'streams_open', help: 'GET /messages/stream connections open now.' });
+  streamsOpen.set(0);
   const processMetrics = createProcessMetrics(processReaders);
-  const all = [httpRequests, webhookRequests, signaturesVerified, whatsappMessages, whatsappStatuses, latency, storedMessages, ...processMetrics.collectables];
+  const all = [httpRequests, webhookRequests, signaturesVerified, whatsappMessages, whatsappStatuses, latency, storedMessages, streamsOpen, ...processMetrics.collectables];
   return {
     httpRequests,
     webhookRequests,
@@ -95,6 +99,7 @@ export function createServiceMetrics(processReaders: ProcessReaders = systemProc
     whatsappStatuses,
     latency,
     storedMessages,
+    streamsOpen,
     render: () => renderMetrics(all),
     start: () => processMetrics.start(),
     stop: () => processMetrics.stop(),

@@ -22,12 +22,23 @@ test('every route is documented with its method', () => {
   for (const route of documented) assert.ok(readme.includes(route), `README does not mention ${route}`);
 });
 
+test('every GET route has a curl example; the live tail one with curl -N and a Last-Event-ID resume', () => {
+  const table = routeTable({} as AppDeps);
+  for (const [path, methods] of Object.entries(table)) {
+    if (methods['GET'] === undefined) continue;
+    assert.match(readme, new RegExp(`curl [^\\n]*localhost:8000${path.replace(/[/]/g, '\\/')}[?' ]`), `no curl example for GET ${path}`);
+  }
+  assert.match(readme, /curl -N [^\n]*\/messages\/stream/);
+  assert.match(readme, /curl -N [^\n]*Last-Event-ID: /);
+  assert.match(readme, /curl [^\n]*Authorization: Bearer /);
+});
+
 test('every environment variable the config reads is in the README table', () => {
   const read = new Set<string>();
   const env = new Proxy({}, { get: (_t, key) => (typeof key === 'string' && read.add(key), undefined) });
   loadConfig(env);
   assert.deepEqual([...read].sort(), [
-    'DATABASE_URL', 'DATABASE_URL_FILE', 'HOST', 'LOG_LEVEL', 'MAX_BODY_BYTES', 'PORT', 'SHUTDOWN_GRACE_SECONDS',
+    'DATABASE_URL', 'DATABASE_URL_FILE', 'HOST', 'LOG_LEVEL', 'MAX_BODY_BYTES', 'MAX_STREAMS', 'PORT', 'READ_TOKEN', 'READ_TOKEN_FILE', 'SHUTDOWN_GRACE_SECONDS',
     'WEBHOOK_SECRET', 'WEBHOOK_SECRET_FILE', 'WEBHOOK_SECRET_PREVIOUS', 'WEBHOOK_SECRET_PREVIOUS_FILE', 'WEBHOOK_TOLERANCE_SECONDS',
     'WHATSAPP_APP_SECRET', 'WHATSAPP_APP_SECRET_FILE', 'WHATSAPP_MAX_BODY_BYTES', 'WHATSAPP_VERIFY_TOKEN', 'WHATSAPP_VERIFY_TOKEN_FILE',
   ]);
@@ -44,10 +55,10 @@ test('every environment variable the config reads is in the README table', () =>
 test('every metric family and webhook result is documented', () => {
   const families = [...createServiceMetrics().render().matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1], m[2]]);
   const names = families.map(([name]) => name);
-  for (const required of ['http_requests_total', 'webhook_requests_total', 'request_latency_ms', 'messages_stored', 'process_start_time_seconds', 'process_resident_memory_bytes', 'process_cpu_seconds_total', 'nodejs_eventloop_lag_seconds']) {
+  for (const required of ['http_requests_total', 'webhook_requests_total', 'request_latency_ms', 'messages_stored', 'streams_open', 'process_start_time_seconds', 'process_resident_memory_bytes', 'process_cpu_seconds_total', 'nodejs_eventloop_lag_seconds']) {
     assert.ok(names.includes(required), `${required} is exported`);
   }
-  assert.equal(families.length, 15);
+  assert.equal(families.length, 16);
   for (const [name, type] of families) assert.ok(readme.includes(`| \`${name}\` | ${type} |`), `${name} (${type}) missing`);
   for (const result of WEBHOOK_RESULTS) assert.ok(readme.includes(`\`${result}\``), `result ${result} missing`);
   for (const label of [...SCHEME_NAMES, ...KEY_NAMES, ...WHATSAPP_MESSAGE_RESULTS, ...WHATSAPP_STATUSES]) assert.ok(readme.includes(`\`${label}\``), `label value ${label} missing`);

@@ -31,7 +31,7 @@ export type TestServiceOptions = {
   env?: Env;
   /** Use this database file instead of a fresh one (e.g. a legacy file made by the test). */
   dbPath?: string;
-} & Partial<Pick<ServiceOptions, 'store' | 'busyTimeoutMs' | 'clock' | 'shutdownGraceMs' | 'timeoutMs' | 'maxInFlightWebhooks' | 'whatsappBodyBudgetBytes'>>;
+} & Partial<Pick<ServiceOptions, 'store' | 'busyTimeoutMs' | 'clock' | 'shutdownGraceMs' | 'timeoutMs' | 'maxInFlightWebhooks' | 'whatsappBodyBudgetBytes' | 'streamHeartbeatMs' | 'streamMaxUnreadBytes'>>;
 
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'webhook-test-'));
@@ -62,6 +62,8 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
   if (options.timeoutMs !== undefined) serviceOptions.timeoutMs = options.timeoutMs;
   if (options.maxInFlightWebhooks !== undefined) serviceOptions.maxInFlightWebhooks = options.maxInFlightWebhooks;
   if (options.whatsappBodyBudgetBytes !== undefined) serviceOptions.whatsappBodyBudgetBytes = options.whatsappBodyBudgetBytes;
+  if (options.streamHeartbeatMs !== undefined) serviceOptions.streamHeartbeatMs = options.streamHeartbeatMs;
+  if (options.streamMaxUnreadBytes !== undefined) serviceOptions.streamMaxUnreadBytes = options.streamMaxUnreadBytes;
   const service = await startService(config, serviceOptions);
 
   let stopped = false;

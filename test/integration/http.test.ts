@@ -107,6 +107,10 @@ test('a handler that throws gives 500 {"detail":"Internal Server Error"} and log
     list: async () => {
       throw new Error('secret internals');
     },
+    scan: async () => ({ ok: true, page: { rows: [], next: null } }),
+    replay: async () => ({ ok: true, replay: { arrivals: [], head: 0, more: false } }),
+    subscribe: () => () => {},
+    cursorKey: new Uint8Array(32),
     stats: async () => ({ ok: true, stats: { total_messages: 0, senders_count: 0, messages_per_sender: [], first_message_ts: null, last_message_ts: null } }),
     ping: async () => true,
     writable: async () => true,

@@ -1,6 +1,7 @@
-// SIGTERM to the real service under load: readiness turns 503, new connections are refused, the
-// requests already accepted are answered (and stored when the answer was 200), the process exits 0
-// within the drain limit, and the database reopens clean with every acknowledged message.
+// SIGTERM to the real service under load, with live-tail streams open: readiness turns 503, new
+// connections are refused, the streams end at once, the requests already accepted are answered
+// (and stored when the answer was 200), the process exits 0 within the drain limit, and the
+// database reopens clean with every acknowledged message.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { startChildService, withinMs } from '../helpers/child-service.ts';
 import { reportFigures } from '../helpers/figures.ts';
 import { createPool } from '../helpers/http-client.ts';
 import { message, tempDir } from '../helpers/service.ts';
+import { openSse } from '../helpers/sse.ts';
 
 const SECRET = 'Shutdown-S3cret-a61c';
 const SHUTDOWN_GRACE_MS = DEFAULT_SHUTDOWN_GRACE_SECONDS * 1000;
@@ -55,7 +57,7 @@ function refused(port: number): Promise<string> {
   });
 }
 
-test('SIGTERM under load: ready 503, no new connections, accepted requests answered and stored, exit 0, clean reopen', { timeout: 45_000 }, async (t) => {
+test('SIGTERM under load with streams open: ready 503, no new connections, streams ended at once, accepted requests answered and stored, exit 0, clean reopen', { timeout: 45_000 }, async (t) => {
   const dir = tempDir();
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const dbPath = join(dir, 'drain.db');
@@ -71,6 +73,10 @@ test('SIGTERM under load: ready 503, no new connections, accepted requests answe
     return { ...pending, rest: body.slice(20), id: `in-flight-${i}` };
   }));
   const readiness = await startRequest(port, 'GET /health/ready HTTP/1.1\r\nHost: x\r\n');
+  // Live tails that never end by themselves.
+  const streams = await Promise.all(Array.from({ length: 10 }, (_, i) => openSse(`http://127.0.0.1:${port}/messages/stream`, i % 2 === 0 ? { 'Last-Event-ID': '0' } : {})));
+  t.after(() => streams.forEach((s) => s.close()));
+  assert.ok(streams.every((s) => s.status === 200));
 
   // Load from 16 keep-alive connections.
   const pool = createPool(port, 16);
@@ -96,6 +102,9 @@ test('SIGTERM under load: ready 503, no new connections, accepted requests answe
   const signalled = performance.now();
   child.proc.kill('SIGTERM');
   await child.waitForLine((l) => l['msg'] === 'shutting down');
+  const streamEnds = await withinMs(3_000, 'the streams to end', Promise.all(streams.map((s) => s.ended)));
+  assert.deepEqual(streamEnds, streams.map(() => true), 'each stream ended cleanly (its client resumes with Last-Event-ID)');
+  const streamsMs = performance.now() - signalled;
   assert.equal(await withinMs(5_000, 'a connection attempt', refusedSoon(port)), 'ECONNREFUSED', 'no new connections');
 
   readiness.socket.write('\r\n');
@@ -119,6 +128,7 @@ test('SIGTERM under load: ready 503, no new connections, accepted requests answe
   assert.deepEqual([...outcomes.keys()].filter((k) => /^[0-9]+$/.test(k) && k !== '200'), [], 'only 200s or refused connections');
   const log = child.output();
   assert.ok(log.includes('"msg":"stopped"'));
+  assert.equal(child.lines().filter((l) => l['path'] === '/messages/stream' && l['stream_end'] === 'shutdown').length, 10);
   assert.ok(!log.includes(SECRET) && !log.includes('DRAIN-TEXT'));
 
   // Reopen: the file is clean and has every acknowledged message.
@@ -135,5 +145,5 @@ test('SIGTERM under load: ready 503, no new connections, accepted requests answe
   again.proc.kill('SIGTERM');
   assert.deepEqual(await withinMs(15_000, 'exit', again.exited), { code: 0, signal: null });
 
-  reportFigures(t, 'graceful-shutdown', { acknowledged: acked.size + slow.length, lost: lost.length, exit_ms: Math.round(exitMs), outcomes: Object.fromEntries(outcomes) });
+  reportFigures(t, 'graceful-shutdown', { acknowledged: acked.size + slow.length, lost: lost.length, exit_ms: Math.round(exitMs), streams_open: streams.length, streams_ended_ms: Math.round(streamsMs), outcomes: Object.fromEntries(outcomes) });
 });

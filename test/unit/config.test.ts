@@ -228,7 +228,7 @@ function secretFile(t: { after(fn: () => void): void }, content: string | Buffer
 }
 
 test('WEBHOOK_SECRET_FILE and DATABASE_URL_FILE: the value comes from the file, without trailing line breaks', (t) => {
-  assert.deepEqual(FILE_VARIABLES, ['WEBHOOK_SECRET', 'WEBHOOK_SECRET_PREVIOUS', 'WHATSAPP_APP_SECRET', 'WHATSAPP_VERIFY_TOKEN', 'DATABASE_URL']);
+  assert.deepEqual(FILE_VARIABLES, ['WEBHOOK_SECRET', 'WEBHOOK_SECRET_PREVIOUS', 'WHATSAPP_APP_SECRET', 'WHATSAPP_VERIFY_TOKEN', 'READ_TOKEN', 'DATABASE_URL']);
   const config = ok({ WEBHOOK_SECRET_FILE: secretFile(t, 'from-a-file\n'), DATABASE_URL_FILE: secretFile(t, 'sqlite:////data/from-file.db\r\n\r\n') });
   assert.deepEqual(config.webhookSecret?.export(), Buffer.from('from-a-file', 'utf8'));
   assert.equal(config.databasePath, '/data/from-file.db');
@@ -299,4 +299,30 @@ test('listenAddress reads PORT and HOST only, as loadConfig parses them', () => 
   assert.deepEqual(listenAddress({}), { port: 8000, host: '0.0.0.0' });
   assert.deepEqual(listenAddress({ PORT: '9001', HOST: ' 127.0.0.1 ', WEBHOOK_SECRET_FILE: '/missing' }), { port: 9001, host: '127.0.0.1' });
   assert.deepEqual(listenAddress({ PORT: 'nope' }), { port: 8000, host: '0.0.0.0' });
+});
+
+test('READ_TOKEN: unset or empty means open reads; a bearer-token value is kept only as a digest', () => {
+  assert.equal(ok({}).readToken, null);
+  assert.equal(ok({ READ_TOKEN: '' }).readToken, null);
+  assert.equal(ok({ READ_TOKEN: '   ' }).readToken, null);
+  const config = ok({ READ_TOKEN: 'abc-DEF_123.~+/==' });
+  assert.ok(config.readToken !== null);
+  assert.ok(!inspect(config, { depth: 5 }).includes('abc-DEF_123'));
+  assert.ok(!JSON.stringify(config).includes('abc-DEF_123'));
+});
+
+test('READ_TOKEN that no client could send as a bearer token is a problem, never echoed', () => {
+  for (const bad of ['with space', ' leading', 'quote"', 'comma,', 'é', '=start', 'x'.repeat(4097)]) {
+    const found = problems({ READ_TOKEN: bad });
+    assert.equal(found.length, 1, bad);
+    assert.match(found[0] ?? '', /^READ_TOKEN: /);
+    if (bad.length > 3) assert.ok(!(found[0] ?? '').includes(bad.trim()));
+  }
+});
+
+test('MAX_STREAMS: default 100, 0 to 10000', () => {
+  assert.equal(ok({}).maxStreams, 100);
+  assert.equal(ok({ MAX_STREAMS: '0' }).maxStreams, 0);
+  assert.equal(ok({ MAX_STREAMS: '10000' }).maxStreams, 10_000);
+  for (const bad of ['-1', '10001', 'many', '1.5']) assert.match(problems({ MAX_STREAMS: bad })[0] ?? '', /^MAX_STREAMS: must be a whole number from 0 to 10000$/);
 });

@@ -17,7 +17,7 @@ function errorsOf(query: string): FieldError[] {
 }
 
 test('defaults: limit 50, offset 0, no filters', () => {
-  assert.deepEqual(filterOf(''), { limit: 50, offset: 0, from: null, since: null, q: null });
+  assert.deepEqual(filterOf(''), { limit: 50, offset: 0, from: null, since: null, until: null, q: null, after: null });
   assert.equal(DEFAULT_LIMIT, 50);
   assert.equal(MAX_LIMIT, 100);
 });
@@ -135,6 +135,8 @@ test('all filters combine', () => {
     offset: 20,
     from: '+1415',
     since: '2025-01-15T10:00:00.000000000Z',
+    until: null,
     q: 'hi',
+    after: null,
   });
 });

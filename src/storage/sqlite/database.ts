@@ -7,11 +7,10 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import { foldText } from '../../domain/fold.ts';
-import type { StoredMessage } from '../../domain/message.ts';
 import { isStorageFault, RowError, unwrap } from './errors.ts';
-import { listQuery } from './list-query.ts';
 import { migrate, type MigrationReport } from './migrations.ts';
-import type { InsertResult, ListFilter, NewMessage, Page, Stats } from '../store.ts';
+import { createReads, type Reads } from './reads.ts';
+import type { Failed, NewMessage } from '../store.ts';
 
 export type DatabaseOptions = {
   path: string;
@@ -23,14 +22,17 @@ export type DatabaseOptions = {
   maxPageCount?: number;
 };
 
-export type Database = {
+/** The writer's answer per message: a created one carries its seq (its rowid: the arrival sequence). */
+export type WriteResult = { ok: true; created: true; seq: number } | { ok: true; created: false } | Failed;
+
+export type Database = Reads & {
   /**
-   * Inserts in one transaction and one fsync; per message: created, duplicate, or failed. A failure
-   * of the transaction itself (lock timeout, full disk, I/O) fails every message in it.
+   * Inserts in one transaction and one fsync; per message: created (with its seq), duplicate, or
+   * failed. A failure of the transaction itself (lock timeout, full disk, I/O) fails every message in it.
    */
-  insertBatch(messages: readonly NewMessage[]): InsertResult[];
-  list(filter: ListFilter): Page;
-  stats(): Stats;
+  insertBatch(messages: readonly NewMessage[]): WriteResult[];
+  /** The key that signs list cursors (service_keys, made by migration 4). */
+  cursorKey(): Uint8Array;
   /** Throws unless the messages table answers a query. */
   ping(): void;
   /**
@@ -46,13 +48,7 @@ type Row = Record<string, SQLInputValue>;
 /** Bytes the probe writes: more than the largest message (4,096 code points of 4 UTF-8 bytes, twice). */
 export const PROBE_BYTES = 2 * 4 * 4096;
 
-const str = (row: Row | undefined, key: string): string => String(row?.[key] ?? '');
 const num = (row: Row | undefined, key: string): number => Number(row?.[key] ?? 0);
-
-function toMessage(row: Row): StoredMessage {
-  const text = row['text'];
-  return { message_id: str(row, 'message_id'), from: str(row, 'from_msisdn'), to: str(row, 'to_msisdn'), ts: str(row, 'ts'), text: typeof text === 'string' ? text : null };
-}
 
 export function openDatabase(options: DatabaseOptions): { db: Database; migration: MigrationReport | null } {
   const memory = options.path === ':memory:';
@@ -73,30 +69,32 @@ export function openDatabase(options: DatabaseOptions): { db: Database; migratio
     throw err;
   }
 
+  // The rowid is given (see insertRows), so a seq is never one SQLite would reuse.
   const insert = conn.prepare(
-    `INSERT INTO messages (message_id, from_msisdn, to_msisdn, ts, text, created_at, ts_key, text_fold)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING`,
+    `INSERT INTO messages (rowid, message_id, from_msisdn, to_msisdn, ts, text, created_at, ts_key, text_fold)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING`,
   );
+  const highestSeq = conn.prepare(
+    'SELECT max(COALESCE((SELECT max(rowid) FROM messages), 0), COALESCE((SELECT last_seq FROM message_totals WHERE id = 1), 0)) AS seq',
+  );
+  const cursorKey = conn.prepare("SELECT key FROM service_keys WHERE name = 'cursor'");
   const addSender = conn.prepare(
     'INSERT INTO sender_counts (from_msisdn, n) VALUES (?, ?) ON CONFLICT (from_msisdn) DO UPDATE SET n = n + excluded.n RETURNING n',
   );
   const addTotals = conn.prepare('UPDATE message_totals SET total = total + ?, senders = senders + ? WHERE id = 1');
   const ping = conn.prepare('SELECT 1 FROM messages LIMIT 1');
   let writeFailed = false;
-  const totals = conn.prepare('SELECT total, senders FROM message_totals WHERE id = 1');
-  const topSenders = conn.prepare('SELECT from_msisdn, n FROM sender_counts ORDER BY n DESC, from_msisdn ASC LIMIT 10');
-  const first = conn.prepare('SELECT ts FROM messages ORDER BY ts_key ASC, message_id ASC LIMIT 1');
-  const last = conn.prepare('SELECT ts FROM messages ORDER BY ts_key DESC, message_id DESC LIMIT 1');
-  const statements = new Map<string, ReturnType<typeof conn.prepare>>();
-  const prepared = (sql: string): ReturnType<typeof conn.prepare> => {
-    let found = statements.get(sql);
-    if (found === undefined) statements.set(sql, (found = conn.prepare(sql)));
-    return found;
-  };
+  const reads = createReads(conn);
 
-  /** Inserts rows and adds the new ones to the /stats totals: one update per sender, not per row. */
-  function insertRows(rows: readonly SQLInputValue[][]): boolean[] {
-    const created = rows.map((row) => Number(insert.run(...row).changes) === 1);
+  /**
+   * Inserts rows and adds the new ones to the /stats totals: one update per sender, not per row.
+   * New rows are numbered above the highest seq ever used (one lookup per transaction; no other
+   * connection can write inside BEGIN IMMEDIATE). Returns each row's seq, or 0 for a duplicate.
+   */
+  function insertRows(rows: readonly SQLInputValue[][]): number[] {
+    let next = num(highestSeq.get(), 'seq') + 1;
+    const seqs = rows.map((row) => (Number(insert.run(next, ...row).changes) === 1 ? next++ : 0));
+    const created = seqs.map((seq) => seq > 0);
     const perSender = new Map<string, number>();
     rows.forEach((row, i) => {
       if (created[i] === true) perSender.set(String(row[1]), (perSender.get(String(row[1])) ?? 0) + 1);
@@ -107,7 +105,7 @@ export function openDatabase(options: DatabaseOptions): { db: Database; migratio
     }
     const added = created.filter(Boolean).length;
     if (added > 0) addTotals.run(added, newSenders);
-    return created;
+    return seqs;
   }
 
   /**
@@ -162,56 +160,32 @@ export function openDatabase(options: DatabaseOptions): { db: Database; migratio
     }
   }
 
-  /** A read transaction, so `total` and the page (or the parts of /stats) come from one snapshot. */
-  function snapshot<T>(read: () => T): T {
-    conn.exec('BEGIN');
-    try {
-      return read();
-    } finally {
-      if (conn.isTransaction) conn.exec('COMMIT');
-    }
-  }
-
   return {
     migration,
     db: {
       insertBatch(messages) {
         const rows = messages.map((m) => [m.messageId, m.from, m.to, m.ts, m.text, m.createdAt, m.tsKey, m.text === null ? null : foldText(m.text)]);
+        const result = (seq: number): WriteResult => (seq > 0 ? { ok: true, created: true, seq } : { ok: true, created: false });
         try {
-          return inTransaction(() => insertRows(rows)).map((created) => ({ ok: true, created }));
+          return inTransaction(() => insertRows(rows)).map(result);
         } catch (error) {
           // A statement that fails for one row (an operator's trigger, a constraint) must not fail
           // the others: retry each alone. BEGIN or COMMIT failing (a lock, a full disk) fails all.
           if (!(error instanceof RowError) || rows.length === 1) return rows.map(() => ({ ok: false, error: unwrap(error) }));
           return rows.map((row) => {
             try {
-              return { ok: true, created: inTransaction(() => insertRows([row]))[0] === true };
+              return result(inTransaction(() => insertRows([row]))[0] ?? 0);
             } catch (err) {
               return { ok: false, error: unwrap(err) };
             }
           });
         }
       },
-      list(filter) {
-        const query = listQuery(filter);
-        return snapshot(() => {
-          const count = query.count === null ? null : prepared(query.count).get(query.params);
-          const total = count === null ? num(totals.get(), 'total') : num(count, 'n');
-          const data = prepared(query.rows).all({ ...query.params, $limit: filter.limit, $offset: filter.offset }).map(toMessage);
-          return { total, data };
-        });
-      },
-      stats() {
-        return snapshot(() => {
-          const t = totals.get();
-          return {
-            total_messages: num(t, 'total'),
-            senders_count: num(t, 'senders'),
-            messages_per_sender: topSenders.all().map((r) => ({ from: str(r, 'from_msisdn'), count: num(r, 'n') })),
-            first_message_ts: first.get()?.['ts']?.toString() ?? null,
-            last_message_ts: last.get()?.['ts']?.toString() ?? null,
-          };
-        });
+      ...reads,
+      cursorKey() {
+        const key = cursorKey.get()?.['key'];
+        if (!(key instanceof Uint8Array) || key.length < 32) throw new Error('the cursor key is missing from service_keys');
+        return key;
       },
       ping() {
         ping.get();

@@ -43,6 +43,21 @@ const MIGRATIONS: readonly string[] = [
      INSERT INTO sender_counts (from_msisdn, n) VALUES (NEW.from_msisdn, 1) ON CONFLICT (from_msisdn) DO UPDATE SET n = n + 1;
      UPDATE message_totals SET senders = senders + (SELECT n = 1 FROM sender_counts WHERE from_msisdn = NEW.from_msisdn) WHERE id = 1;
    END;`,
+  // 4: the arrival sequence and the cursor key. A message's seq is its rowid, which SQLite would hand
+  //    out again after the newest rows are deleted; last_seq remembers the highest one ever deleted
+  //    (the delete trigger keeps it), and the writer numbers new rows above both (database.ts), so a
+  //    seq is never reused. service_keys holds the key that signs list cursors: made here, once,
+  //    in the database, so cursors stay valid across restarts and every process on the file.
+  `ALTER TABLE message_totals ADD COLUMN last_seq INTEGER NOT NULL DEFAULT 0;
+   CREATE TABLE service_keys (name TEXT PRIMARY KEY, key BLOB NOT NULL) WITHOUT ROWID;
+   INSERT INTO service_keys (name, key) VALUES ('cursor', randomblob(32));
+   DROP TRIGGER messages_counts_ad;
+   CREATE TRIGGER messages_counts_ad AFTER DELETE ON messages BEGIN
+     UPDATE sender_counts SET n = n - 1 WHERE from_msisdn = OLD.from_msisdn;
+     UPDATE message_totals SET total = total - 1, last_seq = max(last_seq, OLD.rowid),
+       senders = senders - (SELECT n = 0 FROM sender_counts WHERE from_msisdn = OLD.from_msisdn) WHERE id = 1;
+     DELETE FROM sender_counts WHERE from_msisdn = OLD.from_msisdn AND n = 0;
+   END;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

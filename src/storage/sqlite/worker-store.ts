@@ -5,6 +5,7 @@
 // database cannot be shared between connections, so there the writer serves reads too.
 import { Worker } from 'node:worker_threads';
 import type { Message } from '../../domain/message.ts';
+import { createCommitFeed } from './commit-feed.ts';
 import type { MigrationReport } from './migrations.ts';
 import { MAX_BATCH, type Hello, type Op, type Ops, type Response, type WorkerInit } from './protocol.ts';
 import type { Failed, InsertResult, NewMessage, Store } from '../store.ts';
@@ -55,7 +56,7 @@ function startWorker(init: WorkerInit, url: URL): Promise<{ worker: Worker; hell
  * Request/response over one worker, replacing it if it dies; failures come back as values.
  * `url` is the worker's script (tests pass one that misbehaves).
  */
-export async function openChannel(init: WorkerInit, url: URL = WORKER_URL): Promise<{ channel: Channel; migration: MigrationReport | null }> {
+export async function openChannel(init: WorkerInit, url: URL = WORKER_URL): Promise<{ channel: Channel; migration: MigrationReport | null; cursorKey: Uint8Array }> {
   const pending = new Map<number, (response: Response) => void>();
   let nextId = 1;
   let stopping = false;
@@ -126,13 +127,14 @@ export async function openChannel(init: WorkerInit, url: URL = WORKER_URL): Prom
       await exited;
     },
   };
-  return { channel, migration: first.migration };
+  return { channel, migration: first.migration, cursorKey: first.cursorKey };
 }
 
 export async function openWorkerStore(options: WorkerStoreOptions): Promise<{ store: Store; migration: MigrationReport }> {
   const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
   const opened = await openChannel({ path: options.path, busyTimeoutMs, role: 'writer', ...(options.maxPageCount !== undefined && { maxPageCount: options.maxPageCount }) });
-  const writer = opened.channel;
+  const feed = createCommitFeed();
+  const writer = feed.observe(opened.channel);
   let reader = writer;
   if (options.path !== ':memory:') {
     try {
@@ -195,6 +197,16 @@ export async function openWorkerStore(options: WorkerStoreOptions): Promise<{ st
       const r = await reader.call('list', filter);
       return r.ok ? { ok: true, page: r.value } : r;
     },
+    async scan(filter, after, limit) {
+      const r = await reader.call('scan', { filter, after, limit });
+      return r.ok ? { ok: true, page: r.value } : r;
+    },
+    async replay(after, filter, limit) {
+      const r = await reader.call('replay', { after, filter, limit });
+      return r.ok ? { ok: true, replay: r.value } : r;
+    },
+    subscribe: (listener) => feed.subscribe(listener),
+    cursorKey: opened.cursorKey,
     async stats() {
       const r = await reader.call('stats', null);
       return r.ok ? { ok: true, stats: r.value } : r;

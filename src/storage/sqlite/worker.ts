@@ -50,6 +50,10 @@ function serve(db: Database): void {
           return;
         case 'list':
           return reply({ id, ok: true, value: db.list(request.arg) });
+        case 'scan':
+          return reply({ id, ok: true, value: db.scan(request.arg.filter, request.arg.after, request.arg.limit) });
+        case 'replay':
+          return reply({ id, ok: true, value: db.replay(request.arg.after, request.arg.filter, request.arg.limit) });
         case 'stats':
           return reply({ id, ok: true, value: db.stats() });
         case 'ping':
@@ -75,7 +79,7 @@ let opened: Database | undefined;
 try {
   const { db, migration } = openDatabase(init);
   opened = db;
-  hello = { ready: true, migration };
+  hello = { ready: true, migration, cursorKey: db.cursorKey() };
 } catch (error) {
   hello = { ready: false, error };
 }
