@@ -314,7 +314,7 @@ describe('the inbox page in headless Chromium', { timeout: 180_000 }, () => {
     if (!haveChromium(t)) return;
     const svc = await freshService(t);
     const senders = ['+14155550100', '+14155550101', '+447700900123', '+919876543210', '+5511987654321'];
-    const texts = ['Your order #1042 has shipped and will arrive on Thursday.', 'Can we move the call to 3 pm?', 'OTP 482913 — valid for 10 minutes', 'Thanks! 🎉', null, 'Invoice INV-2291 is due on 31 January. Reply STOP to opt out of reminders; a very long line that has to wrap on a phone.'];
+    const texts = ['Your order #1042 has shipped and will arrive on Thursday.', 'Can we move the call to 3 pm?', 'OTP 482913 — valid for 10 minutes', 'Thanks, see you then.', null, 'Invoice INV-2291 is due on 31 January. Reply STOP to opt out of reminders; a very long line that has to wrap on a phone.'];
     await seed(svc, Array.from({ length: 24 }, (_, i) => message({ message_id: `wamid.${1000 + i}`, from: senders[(i * 7) % 5 === 0 ? 0 : i % senders.length], ts: `2026-03-0${1 + (i % 9)}T${String(8 + (i % 12)).padStart(2, '0')}:${String((i * 13) % 60).padStart(2, '0')}:00Z`, text: texts[i % texts.length] })));
     const dir = process.env['INBOX_SCREENSHOTS'] ?? mkdtempSync(join(tmpdir(), 'inbox-screenshots-'));
     mkdirSync(dir, { recursive: true });
