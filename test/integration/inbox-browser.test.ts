@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { haveChromium, launchBrowser, type Browser, type Page } from '../helpers/browser.ts';
-import { freshService, message, seed, startTestService, type TestService, type TestServiceOptions } from '../helpers/service.ts';
+import { freshService, message, seed, startTestService, tempDir, type TestService, type TestServiceOptions } from '../helpers/service.ts';
+import { openWorkerStore } from '../../src/storage/sqlite/worker-store.ts';
+import type { Store } from '../../src/storage/store.ts';
 
 type TestContext = { after(fn: () => unknown): void; diagnostic(message: string): void; skip(message?: string): void };
 
@@ -278,6 +280,41 @@ describe('the inbox page in headless Chromium', { timeout: 180_000 }, () => {
     // The failed reconnects while the service was down are the browser's network errors, nothing else.
     const others = page.problems.filter((p) => !/ERR_CONNECTION_REFUSED|net::ERR_/.test(p.text));
     assert.deepEqual(others, []);
+    assert.deepEqual(await page.evaluate('window.__violations'), []);
+  });
+
+  it('a database that cannot be read: the error state with the service\'s reason and "Try again", which recovers', async (t) => {
+    if (!haveChromium(t)) return;
+    const dir = tempDir();
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const real = (await openWorkerStore({ path: join(dir, 'app.db'), now: () => new Date() })).store;
+    let failing = true;
+    const down = { ok: false as const, error: new Error('SQLITE_IOERR: disk I/O error') };
+    // The real store, with its reads failing while `failing` holds.
+    const store: Store = {
+      ...real,
+      cursorKey: real.cursorKey,
+      list: async (filter) => (failing ? down : real.list(filter)),
+      stats: async () => (failing ? down : real.stats()),
+      replay: async (after, filter, limit) => (failing ? down : real.replay(after, filter, limit)),
+      subscribe: (listener) => real.subscribe(listener),
+      close: () => real.close(),
+    };
+    const svc = await freshService(t, { store });
+    await seed(svc, [message({ message_id: 'err-1', text: 'stored while reads fail' })]);
+    const page = await newPage(t);
+    await page.viewport(1440, 900, 'light');
+    await page.goto(`${svc.url}/inbox`);
+    await page.waitFor(`document.getElementById('list-state').classList.contains('error')`, 10_000, 'the error state');
+    assert.match(await page.evaluate<string>(`document.getElementById('list-state').textContent`), /^The messages could not be read \(storage unavailable, HTTP 503\)\.Try again$/);
+    assert.equal(await page.evaluate(liveState), 'reconnecting', 'the live tail cannot open either, and says so');
+
+    failing = false;
+    await page.click('#list-state button');
+    await page.waitFor(`${hasRow('err-1')} && ${liveState} === 'live'`, 10_000, 'the recovery');
+    assert.equal(await page.evaluate(`document.getElementById('list-state').textContent`), '');
+    // The 503s are the browser's own network log lines; nothing else went wrong.
+    assert.deepEqual(page.problems.filter((p) => !/status of 503/.test(p.text)), []);
     assert.deepEqual(await page.evaluate('window.__violations'), []);
   });
 
