@@ -91,6 +91,8 @@ export type Page = {
   problems: Problem[];
   /** URLs the page requested, in order. */
   requests: string[];
+  /** The same requests with the headers they were sent with. */
+  sent: { url: string; headers: Record<string, string> }[];
   /** Every lifecycle event with its time (seconds, the browser's monotonic clock). */
   lifecycle: { name: string; timestamp: number }[];
   goto(url: string): Promise<void>;
@@ -101,9 +103,11 @@ export type Page = {
    * DOM (a MutationObserver), not by polling; rejects after `ms`.
    */
   waitFor<T = unknown>(expression: string, ms?: number, what?: string): Promise<T>;
-  /** Clicks (or presses Enter on) the element a selector finds, as a user would: focus, then a real key press. */
+  /** Presses a key (a real key event) on whatever has the focus. */
   press(key: 'Enter' | 'Escape' | 'Tab' | 'ArrowDown' | 'ArrowUp' | 'End' | 'Home' | '/'): Promise<void>;
+  /** Types text into whatever has the focus, as an input method would. */
   type(text: string): Promise<void>;
+  /** A real mouse click at the middle of the element the selector finds (scrolled into view first). */
   click(selector: string): Promise<void>;
   viewport(width: number, height: number, scheme: 'light' | 'dark'): Promise<void>;
   screenshot(path: string): Promise<void>;
@@ -187,6 +191,7 @@ async function openPage(cdp: Connection): Promise<Page> {
   const send = <T = Record<string, unknown>>(method: string, params: Record<string, unknown> = {}): Promise<T> => cdp.send<T>(method, params, sessionId);
   const problems: Problem[] = [];
   const requests: string[] = [];
+  const sent: { url: string; headers: Record<string, string> }[] = [];
   const lifecycle: { name: string; timestamp: number }[] = [];
   const off = cdp.on((event) => {
     if (event.sessionId !== sessionId) return;
@@ -207,9 +212,12 @@ async function openPage(cdp: Connection): Promise<Page> {
         problems.push({ kind: 'dialog', text: String(p['message']) });
         void send('Page.handleJavaScriptDialog', { accept: false }).catch(() => {});
         break;
-      case 'Network.requestWillBeSent':
-        requests.push(String((p['request'] as { url: string }).url));
+      case 'Network.requestWillBeSent': {
+        const request = p['request'] as { url: string; headers: Record<string, string> };
+        requests.push(request.url);
+        sent.push({ url: request.url, headers: request.headers });
         break;
+      }
       case 'Page.lifecycleEvent':
         lifecycle.push({ name: String(p['name']), timestamp: Number(p['timestamp']) });
         break;
@@ -235,6 +243,7 @@ async function openPage(cdp: Connection): Promise<Page> {
   return {
     problems,
     requests,
+    sent,
     lifecycle,
     send,
     evaluate,
