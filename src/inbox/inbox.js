@@ -278,13 +278,14 @@ function rowFor(message) {
 
 /**
  * Puts a message in its place in the list (newest first), once. A live one older than the oldest
- * row shown while older pages remain is left for "Load older" to bring.
+ * row shown while older pages remain is left for "Load older" to bring ('later').
  * @param {Message} message @param {boolean} live
+ * @returns {'placed' | 'duplicate' | 'later'}
  */
 function place(message, live) {
-  if (state.ids.has(message.message_id)) return false;
+  if (state.ids.has(message.message_id)) return 'duplicate';
   const oldest = state.rows[state.rows.length - 1];
-  if (live && state.older !== null && oldest !== undefined && newer(oldest, message)) return false;
+  if (live && state.older !== null && oldest !== undefined && newer(oldest, message)) return 'later';
   let lo = 0;
   let hi = state.rows.length;
   while (lo < hi) {
@@ -301,7 +302,7 @@ function place(message, live) {
     setTimeout(() => item.classList.remove('new'), 4000);
   }
   ui.list.insertBefore(item, ui.list.children[lo] ?? null);
-  return true;
+  return 'placed';
 }
 
 /** Drops the oldest rows past MAX_ROWS; "Load older" cannot continue below them then. */
@@ -531,8 +532,11 @@ function arrived(data) {
   } catch {
     return;
   }
-  if (!isMessage(message) || !place(message, true)) return;
-  state.total += 1;
+  if (!isMessage(message)) return;
+  const placed = place(message, true);
+  if (placed === 'duplicate') return;
+  state.total += 1; // a new match, shown now or with "Load older"
+  if (placed === 'later') return renderCount();
   trim();
   renderCount();
   refreshStats(true);
@@ -554,7 +558,7 @@ async function refreshNewest(generation) {
     const { body } = await getJson(pageUrl(null));
     if (generation !== state.generation) return;
     let added = 0;
-    for (const message of body.data) if (isMessage(message) && place(message, true)) added += 1;
+    for (const message of body.data) if (isMessage(message) && place(message, true) === 'placed') added += 1;
     state.total = Math.max(state.total, Number(body.total) || 0);
     trim();
     renderCount();
@@ -577,9 +581,6 @@ async function load() {
   ui.list.replaceChildren();
   ui.older.hidden = true;
   ui.count.textContent = '';
-  ui.tokenPanel.hidden = true;
-  ui.app.hidden = false;
-  ui.forget.hidden = state.token === null;
   ui.list.setAttribute('aria-busy', 'true');
   listState('Loading…');
   setLive('connecting', 'Connecting…');
@@ -588,6 +589,10 @@ async function load() {
     // The tail opens first: what commits after its head comes through it, what before is in the page.
     await startStream(generation);
     if (generation !== state.generation) return;
+    // Past the token check (a 401 would have shown the prompt instead): the inbox itself.
+    ui.tokenPanel.hidden = true;
+    ui.app.hidden = false;
+    ui.forget.hidden = state.token === null;
     const { res, body } = await getJson(pageUrl(null));
     if (generation !== state.generation) return;
     for (const message of body.data) if (isMessage(message)) place(message, false);
@@ -614,7 +619,7 @@ async function loadOlder() {
     const { res, body } = await getJson(pageUrl(cursor));
     if (generation !== state.generation) return;
     let added = 0;
-    for (const message of body.data) if (isMessage(message) && place(message, false)) added += 1;
+    for (const message of body.data) if (isMessage(message) && place(message, false) === 'placed') added += 1;
     state.total = Math.max(Number(body.total) || 0, state.rows.length);
     state.older = nextCursor(res.headers.get('Link'));
     renderCount();

@@ -183,19 +183,24 @@ describe('the inbox page in headless Chromium', { timeout: 180_000 }, () => {
     const page = await newPage(t);
     await page.viewport(1440, 900, 'light');
     await page.goto(`${svc.url}/inbox`);
-    await page.waitFor(rowCount(50), 5_000);
+    await page.waitFor(`${rowCount(50)} && ${liveState} === 'live'`, 5_000);
     assert.equal(await page.evaluate(`document.getElementById('older').hidden`), false);
+    // A live arrival older than every row shown, while older pages remain: counted now, shown in its
+    // place when paging reaches it (not on top, not twice).
+    await seed(svc, [message({ message_id: 'p-late', ts: '2025-12-31T23:59:59Z', text: 'late and old' })]);
+    await page.waitFor(`document.getElementById('count').textContent === '(50 of 124 messages)'`, 2_000, 'the count');
+    assert.equal(await page.evaluate(hasRow('p-late')), null);
     await page.click('#older');
     await page.waitFor(rowCount(100), 5_000);
     await page.click('#older');
-    await page.waitFor(`${rowCount(123)} && document.getElementById('older').hidden`, 5_000, 'the last page');
-    const expected = all.map((m) => m['message_id']).reverse();
+    await page.waitFor(`${rowCount(124)} && document.getElementById('older').hidden`, 5_000, 'the last page');
+    const expected = [...all.map((m) => m['message_id']).reverse(), 'p-late'];
     assert.deepEqual(await page.evaluate(ROWS), expected);
     const pages = page.requests.filter((u) => new URL(u).pathname === '/messages').map((u) => new URL(u).searchParams);
     assert.equal(pages.length, 3);
     assert.equal(pages[0]?.get('cursor'), null);
     assert.ok(pages.slice(1).every((p) => p.get('order') === 'desc' && /^[A-Za-z0-9_-]+$/.test(p.get('cursor') ?? '') && !p.has('offset')), 'the older pages are cursor pages');
-    assert.equal(await page.evaluate(`document.getElementById('count').textContent`), '(123 of 123 messages)');
+    assert.equal(await page.evaluate(`document.getElementById('count').textContent`), '(124 of 124 messages)');
     await assertClean(page);
   });
 
