@@ -9,6 +9,8 @@ import { getStats, listMessages } from './messages/handlers.ts';
 import type { Reading } from './messages/reading.ts';
 import { openStream } from './messages/stream.ts';
 import { live, ready, type Lifecycle } from './health/handlers.ts';
+import { CSS_PATH, ICON_PATH, INBOX_PATH, JS_PATH, type InboxAssets } from './inbox/assets.ts';
+import { serveAsset } from './inbox/handler.ts';
 import { isSelfCheck } from './health/self-check.ts';
 import { failure, type Reply } from './http/reply.ts';
 import { pickRequestId } from './http/request-id.ts';
@@ -39,6 +41,8 @@ export type AppDeps = {
   whatsappBodies: ByteBudget;
   /** Cursors, live tails, exports and the streamed responses in progress (messages/reading.ts). */
   reading: Reading;
+  /** The inbox page and its assets, read at start-up (inbox/assets.ts). */
+  inbox: InboxAssets;
 };
 
 type RequestContext = { req: IncomingMessage; query: URLSearchParams; requestId: string };
@@ -79,6 +83,11 @@ export function routeTable(deps: AppDeps): Routes<Route> {
     '/health/live': { GET: open(() => live()) },
     '/health/ready': { GET: open(() => ready({ secretConfigured: config.webhookSecret !== null, store, lifecycle })) },
     '/metrics': { GET: open(() => scrapeMetrics(deps)) },
+    // The page and its assets are open; the data it reads needs the token (the page asks for it).
+    [INBOX_PATH]: { GET: open(({ req, query }) => serveAsset(deps.inbox.page, req, query, false)) },
+    [CSS_PATH]: { GET: open(({ req, query }) => serveAsset(deps.inbox.css, req, query, true)) },
+    [JS_PATH]: { GET: open(({ req, query }) => serveAsset(deps.inbox.js, req, query, true)) },
+    [ICON_PATH]: { GET: open(({ req, query }) => serveAsset(deps.inbox.icon, req, query, true)) },
   };
 }
 

@@ -7,6 +7,7 @@ import { createApp, type Clock } from './app.ts';
 import type { Config } from './config.ts';
 import type { Lifecycle } from './health/handlers.ts';
 import { pickRequestId } from './http/request-id.ts';
+import { loadInbox } from './inbox/assets.ts';
 import { createLogger, type Logger } from './log/logger.ts';
 import { createReading } from './messages/reading.ts';
 import { createServiceMetrics, UNMATCHED_PATH, type ServiceMetrics } from './metrics/service-metrics.ts';
@@ -80,6 +81,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   const logger = createLogger({ level: config.logLevel, write: options.write, now: () => clock.now() });
   const metrics = createServiceMetrics();
   const lifecycle: Lifecycle = { shuttingDown: false };
+  // Before the database opens: a build without the page's files fails its start with nothing left open.
+  const inbox = loadInbox();
 
   let store = options.store;
   if (store === undefined) {
@@ -93,7 +96,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     ...(options.streamHeartbeatMs !== undefined && { heartbeatMs: options.streamHeartbeatMs }),
     ...(options.streamMaxUnreadBytes !== undefined && { maxUnreadBytes: options.streamMaxUnreadBytes }),
   });
-  const app = createApp({ config, store, metrics, logger, clock, lifecycle, inFlight, whatsappBodies, reading });
+  const app = createApp({ config, store, metrics, logger, clock, lifecycle, inFlight, whatsappBodies, reading, inbox });
 
   const timeoutMs = options.timeoutMs ?? TIMEOUT_MS;
   const server = createServer({

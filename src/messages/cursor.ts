@@ -5,12 +5,15 @@
 // one used with other filters, fails the tag check and is refused; it never reaches a query.
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { instantKey } from '../domain/timestamp.ts';
-import type { MatchFilter, Position } from '../storage/store.ts';
+import type { ListOrder, MatchFilter, Position } from '../storage/store.ts';
+
+/** The filters a cursor is bound to: the match filters and the order it walks. */
+export type CursorScope = MatchFilter & Readonly<{ order?: ListOrder }>;
 
 export type CursorCodec = {
-  encode(position: Position, filter: MatchFilter): string;
+  encode(position: Position, filter: CursorScope): string;
   /** The position, or null when the text is not a cursor this service made for these filters. */
-  decode(text: string, filter: MatchFilter): Position | null;
+  decode(text: string, filter: CursorScope): Position | null;
 };
 
 const VERSION = 1;
@@ -18,13 +21,17 @@ const TAG_BYTES = 16;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** The filters as the tag covers them: instants as keys, so equal instants written differently agree. */
-const filterBytes = (f: MatchFilter): Buffer => Buffer.from(JSON.stringify([f.from, f.since, f.until, f.q]), 'utf8');
+/**
+ * The filters as the tag covers them: instants as keys, so equal instants written differently agree.
+ * The order is added only when it is 'desc', so the cursors of the ascending list stay the same.
+ */
+const filterBytes = (f: CursorScope): Buffer =>
+  Buffer.from(JSON.stringify(f.order === 'desc' ? [f.from, f.since, f.until, f.q, 'desc'] : [f.from, f.since, f.until, f.q]), 'utf8');
 
 export function createCursorCodec(key: Uint8Array): CursorCodec {
   if (key.length < 32) throw new Error('the cursor key must be at least 32 bytes');
   const secret: KeyObject = createSecretKey(Buffer.from(key));
-  const tag = (body: Buffer, filter: MatchFilter): Buffer =>
+  const tag = (body: Buffer, filter: CursorScope): Buffer =>
     createHmac('sha256', secret).update(body).update(Buffer.of(0)).update(filterBytes(filter)).digest().subarray(0, TAG_BYTES);
 
   return {

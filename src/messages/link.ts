@@ -7,7 +7,7 @@ export function nextLink(path: string, params: URLSearchParams, limit: number, c
   const out = new URLSearchParams({ limit: String(limit) });
   const from = parseSender(params);
   if (from !== null) out.set('from', from);
-  for (const field of ['since', 'until', 'q']) {
+  for (const field of ['since', 'until', 'q', 'order']) {
     const value = lastValue(params, field);
     if (value !== undefined && value !== '') out.set(field, value);
   }

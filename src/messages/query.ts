@@ -1,6 +1,7 @@
 // GET /messages query parameters, parsed purely into a ListFilter or FastAPI-shaped problems.
 import type { FieldError } from '../http/errors.ts';
-import type { ListFilter, MatchFilter, Position } from '../storage/store.ts';
+import type { ListFilter, ListOrder, Position } from '../storage/store.ts';
+import type { CursorScope } from './cursor.ts';
 import { lastText, lastValue, parseMatchFilter, problem } from './filters.ts';
 
 export const DEFAULT_LIMIT = 50;
@@ -9,7 +10,7 @@ export const MAX_LIMIT = 100;
 export type ParsedQuery = { ok: true; filter: ListFilter } | { ok: false; errors: FieldError[] };
 
 /** Turns a cursor into its position for these filters, or null when it is not a valid one (cursor.ts). */
-export type CursorReader = (cursor: string, filter: MatchFilter) => Position | null;
+export type CursorReader = (cursor: string, filter: CursorScope) => Position | null;
 
 const noCursors: CursorReader = () => null;
 
@@ -27,19 +28,29 @@ function parseInteger(params: URLSearchParams, field: string, fallback: number, 
   return value;
 }
 
+/** `order`: `asc` (the default: oldest first) or `desc` (newest first). */
+function parseOrder(params: URLSearchParams, errors: FieldError[]): ListOrder {
+  const raw = lastValue(params, 'order');
+  if (raw === undefined || raw === 'asc') return 'asc';
+  if (raw === 'desc') return 'desc';
+  errors.push(problem('order', 'enum', "Input should be 'asc' or 'desc'"));
+  return 'asc';
+}
+
 export function parseListQuery(params: URLSearchParams, readCursor: CursorReader = noCursors): ParsedQuery {
   const errors: FieldError[] = [];
   const limit = parseInteger(params, 'limit', DEFAULT_LIMIT, 1, MAX_LIMIT, errors);
   const offset = parseInteger(params, 'offset', 0, 0, Number.MAX_SAFE_INTEGER, errors);
   const match = parseMatchFilter(params, errors);
+  const order = parseOrder(params, errors);
 
   const cursor = lastText(params, 'cursor');
   let after: Position | null = null;
   if (cursor !== null) {
-    after = readCursor(cursor, match);
+    after = readCursor(cursor, { ...match, order });
     if (after === null) errors.push(problem('cursor', 'value_error', 'Value error, cursor is not one this service gave for these filters (take it from the Link header)'));
     if (offset !== 0) errors.push(problem('offset', 'value_error', 'Value error, offset must be absent or 0 when cursor is given'));
   }
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, filter: { limit, offset, ...match, after } };
+  return { ok: true, filter: { limit, offset, ...match, after, ...(order === 'desc' && { order }) } };
 }

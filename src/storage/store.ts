@@ -26,11 +26,16 @@ export type MatchFilter = Readonly<{
 /** A place in the list order (ts instant, then message_id): just after the message with this key and id. */
 export type Position = Readonly<{ tsKey: InstantKey; messageId: string }>;
 
+/** The list order (ts instant, then message_id), or its reverse: newest first. */
+export type ListOrder = 'asc' | 'desc';
+
 export type ListFilter = MatchFilter & Readonly<{
   limit: number;
   offset: number;
-  /** Keyset paging: only messages after this position (offset is then 0). */
+  /** Keyset paging: only messages after this position in the list order (offset is then 0). */
   after: Position | null;
+  /** Absent: 'asc'. With 'desc' the page, its offset and `after` run newest first. */
+  order?: ListOrder;
 }>;
 
 /** One page of GET /messages; `next` is the position after its last row, null when no match follows. */

@@ -109,6 +109,16 @@ export function storeContract(name: string, open: () => Promise<Backend>): void 
     const second = await store.list({ ...NONE, limit: 2, offset: 0, after: first.page.next });
     assert.ok(second.ok);
     assert.deepEqual([second.page.total, second.page.data.map((r) => r.message_id)], [5, ['k2', 'k0']]);
+    // Newest first: the same rows reversed, by offset and by position.
+    const newest = await store.list({ ...NONE, limit: 2, offset: 0, after: null, order: 'desc' });
+    assert.ok(newest.ok && newest.page.next !== null);
+    assert.deepEqual(newest.page.data.map((r) => r.message_id), ['k4', 'k0']);
+    const older = await store.list({ ...NONE, limit: 2, offset: 0, after: newest.page.next, order: 'desc' });
+    assert.ok(older.ok);
+    assert.deepEqual([older.page.total, older.page.data.map((r) => r.message_id)], [5, ['k2', 'k1']]);
+    const skipped = await store.list({ ...NONE, limit: 3, offset: 3, after: null, order: 'desc' });
+    assert.ok(skipped.ok && skipped.page.next === null);
+    assert.deepEqual(skipped.page.data.map((r) => r.message_id), ['k1', 'k3']);
     const last = await store.list({ ...NONE, limit: 5, offset: 0, after: null });
     assert.ok(last.ok && last.page.next === null, 'no position when nothing follows');
     const until = await store.scan({ ...NONE, until: instantKey('2025-01-15T10:00:00.5Z') }, null, 10);

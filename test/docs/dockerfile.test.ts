@@ -147,7 +147,8 @@ test('the final stage, replayed from the build, serves and its health check tell
   }
   const files = readdirSync(image, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => relative(image, join(e.parentPath, e.name)));
   assert.ok(files.length > 10);
-  for (const file of files) assert.match(file, /^app\/(package\.json|dist\/.+\.(js|cjs|json))$/, `${file} belongs in the image`);
+  for (const file of files) assert.match(file, /^app\/(package\.json|dist\/.+\.(js|cjs|json)|dist\/inbox\/(inbox\.html|inbox\.css|icon\.svg))$/, `${file} belongs in the image`);
+  for (const name of ['inbox.html', 'inbox.css', 'inbox.js', 'icon.svg']) assert.ok(files.includes(`app/dist/inbox/${name}`), `the build copies the inbox page's ${name}`);
   assert.deepEqual(readdirSync(join(image, 'data')), [], '/data starts empty');
 
   const cmd = /^CMD \["([^"]+)"\]$/m.exec(finalStage)?.[1];
@@ -191,6 +192,16 @@ test('the final stage, replayed from the build, serves and its health check tell
   assert.equal(posted.status, 200);
   await posted.body?.cancel();
   assert.match(await (await fetch(`${base}/metrics`)).text(), /^messages_stored 1$/m);
+  // The inbox page and its assets, from the image's files.
+  const inbox = await fetch(`${base}/inbox`);
+  assert.equal(inbox.status, 200);
+  assert.equal(inbox.headers.get('content-security-policy'), "default-src 'self'");
+  for (const link of [...(await inbox.text()).matchAll(/(?:href|src)="(inbox\/[^"]+)"/g)].map((m) => m[1] ?? '')) {
+    const asset = await fetch(`${base}/${link}`);
+    assert.equal(asset.status, 200, link);
+    assert.equal(asset.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+    await asset.body?.cancel();
+  }
   assert.ok(existsSync(join(image, 'data', 'app.db')), 'the database is written under /data');
 
   const probe = (probePort: number): Promise<number | null> =>

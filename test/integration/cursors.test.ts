@@ -222,3 +222,38 @@ test('HEAD of a page carries its Link and ETag headers, no body', async (t) => {
   assert.equal(head.headers.get('link'), get.headers.get('link'));
   assert.equal(head.headers.get('etag'), get.headers.get('etag'));
 });
+
+test('order=desc lists newest first; its cursors walk backwards, bound to that order; a bad order is a 422', async (t) => {
+  const svc = await freshService(t);
+  // Two at one instant (message_id breaks the tie), and `.5` later than `:00` although it sorts first as text.
+  const all = [
+    message({ message_id: 'd-a', ts: at(0) }), message({ message_id: 'd-b', ts: at(1) }), message({ message_id: 'd-c', ts: at(1) }),
+    message({ message_id: 'd-d', ts: at(1, '.5') }), message({ message_id: 'd-e', ts: at(2), from: '+15550000009' }), message({ message_id: 'd-f', ts: at(3) }),
+  ];
+  await seed(svc, all);
+  const { items, pages } = await walk(svc, '/messages?order=desc&limit=2');
+  assert.deepEqual(items.map((m) => m.message_id), ['d-f', 'd-e', 'd-d', 'd-c', 'd-b', 'd-a']);
+  assert.equal(pages.length, 3);
+  assert.match(pages[0]?.link ?? '', /[?&]order=desc&/, 'the Link repeats the order');
+  assert.ok(pages.every((p) => p.body.total === 6 && p.body.offset === 0));
+  assert.deepEqual((await page(svc, '/messages?order=desc&limit=2&offset=3')).body.data.map((m) => m.message_id), ['d-c', 'd-b']);
+  assert.deepEqual((await page(svc, '/messages?order=asc&limit=2')).body.data.map((m) => m.message_id), ['d-a', 'd-b']);
+  // Filters apply as in the ascending list, on cursor pages too.
+  const bounded = await walk(svc, `/messages?order=desc&limit=1&since=${at(1)}&until=${at(3)}`);
+  assert.deepEqual(bounded.items.map((m) => m.message_id), ['d-e', 'd-d', 'd-c', 'd-b']);
+  assert.deepEqual((await walk(svc, '/messages?order=desc&limit=1&from=%2B15550000009')).items.map((m) => m.message_id), ['d-e']);
+
+  // A cursor of one order is refused by the other (it would be another query).
+  const descCursor = new URL(nextOf(pages[0]?.link ?? null) ?? '', svc.url).searchParams.get('cursor') ?? '';
+  const ascCursor = new URL(nextOf((await page(svc, '/messages?limit=2')).link) ?? '', svc.url).searchParams.get('cursor') ?? '';
+  for (const query of [`limit=2&cursor=${descCursor}`, `order=asc&limit=2&cursor=${descCursor}`, `order=desc&limit=2&cursor=${ascCursor}`]) {
+    const res = await svc.get(`/messages?${query}`);
+    assert.equal(res.status, 422, query);
+    assert.equal((await bodyOf(res)).detail[0].loc[1], 'cursor');
+  }
+  for (const bad of ['DESC', 'descending', '', '1', 'asc,desc']) {
+    const res = await svc.get(`/messages?order=${encodeURIComponent(bad)}`);
+    assert.equal(res.status, 422, bad);
+    assert.deepEqual((await bodyOf(res)).detail.map((d: { loc: string[] }) => d.loc), [['query', 'order']]);
+  }
+});

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { copyInboxFiles } from '../../src/inbox/files.ts';
 import { sign } from '../../src/webhook/signature.ts';
 
 type Line = Record<string, unknown>;
@@ -62,6 +63,8 @@ test('the compiled build runs on its own: listens, serves, stores, and exits 0 o
   const buildExit = await bounded('tsc', BUILD_WAIT_MS, built.exit, () => `${built.out()}${built.err()}`);
   assert.deepEqual(buildExit, { code: 0, signal: null }, `${built.out()}${built.err()}`);
   assert.equal(`${built.out()}${built.err()}`, '');
+  // The build's one other step (scripts/finish-build.ts): the inbox page's files beside their handler.
+  copyInboxFiles(join(ROOT, 'src', 'inbox'), join(outDir, 'inbox'));
 
   // Only the compiled JavaScript: no package.json, no node_modules, no TypeScript anywhere near it.
   assert.deepEqual(readdirSync(tmp), ['dist']);
@@ -140,6 +143,13 @@ test('the compiled build runs on its own: listens, serves, stores, and exits 0 o
     offset: 0,
   });
   assert.ok(existsSync(join(tmp, 'data', 'app.db')), 'relative DATABASE_URL resolved against the working directory');
+  const inbox = await fetch(`${base}/inbox`);
+  assert.equal(inbox.status, 200);
+  const script = /src="(inbox\/inbox\.js\?v=[0-9a-f]+)"/.exec(await inbox.text())?.[1];
+  assert.ok(script, 'the page links its script');
+  const served = await fetch(`${base}/${script}`);
+  assert.equal(served.status, 200);
+  assert.equal(await served.text(), readFileSync(join(ROOT, 'src', 'inbox', 'inbox.js'), 'utf8'));
 
   assert.ok(proc.kill('SIGTERM'));
   assert.deepEqual(await bounded('exit', WAIT_MS, run.exit, describe), { code: 0, signal: null });

@@ -78,7 +78,7 @@ async function assertLayout(image: string): Promise<void> {
   assert.ok(!layout.groups.includes(0), 'and not in group root');
   assert.ok(layout.entries.length > 10);
   for (const e of layout.entries) {
-    assert.match(e.path, /^\/app(\/package\.json|\/dist(\/.+\.(js|cjs|json)|\/[a-z-]+)*)?$/, `${e.path} belongs in the image`);
+    assert.match(e.path, /^\/app(\/package\.json|\/dist(\/.+\.(js|cjs|json)|\/[a-z-]+|\/inbox\/(inbox\.html|inbox\.css|icon\.svg))*)?$/, `${e.path} belongs in the image`);
     assert.deepEqual([e.uid, e.gid], [0, 0], `${e.path} is owned by root`);
     assert.equal(e.mode & 0o022, 0, `${e.path} (${e.mode.toString(8)}) is writable by its owner only`);
   }
@@ -172,6 +172,20 @@ describe('the image on a real Docker engine', { concurrency: true, timeout: 300_
     assert.equal(await deliver(first.base, JSON.stringify(message()), 'wrong-secret'), 401);
     const listed = (await (await fetch(`${first.base}/messages`)).json()) as { data: { message_id: string }[]; total: number };
     assert.deepEqual([listed.total, listed.data.map((m) => m.message_id)], [1, ['kept-across-rm-f']]);
+    // The inbox page and its assets come from the image's own files, with their headers, under --read-only.
+    const inbox = await fetch(`${first.base}/inbox`);
+    assert.equal(inbox.status, 200);
+    assert.equal(inbox.headers.get('content-type'), 'text/html; charset=utf-8');
+    assert.equal(inbox.headers.get('content-security-policy'), "default-src 'self'");
+    const links = [...(await inbox.text()).matchAll(/(?:href|src)="(inbox\/[^"]+)"/g)].map((m) => m[1] ?? '');
+    assert.equal(links.length, 3, 'icon, style sheet and script');
+    for (const link of links) {
+      const asset = await fetch(`${first.base}/${link}`);
+      assert.equal(asset.status, 200, link);
+      assert.equal(asset.headers.get('cache-control'), 'public, max-age=31536000, immutable', link);
+      assert.equal(asset.headers.get('x-content-type-options'), 'nosniff');
+      assert.ok((await asset.text()).length > 100, `${link} has its content`);
+    }
     let metrics = await (await fetch(`${first.base}/metrics`)).text();
     assert.equal(metric(metrics, 'webhook_requests_total{result="created"}'), 1);
     assert.equal(metric(metrics, 'messages_stored'), 1);

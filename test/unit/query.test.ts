@@ -140,3 +140,20 @@ test('all filters combine', () => {
     after: null,
   });
 });
+
+test('order: absent or asc is the list order (no order key), desc is newest first; anything else is 422 at ["query","order"]', () => {
+  const asc = parseListQuery(new URLSearchParams('order=asc'));
+  assert.ok(asc.ok && !('order' in asc.filter));
+  const desc = parseListQuery(new URLSearchParams('order=desc'));
+  assert.ok(desc.ok && desc.filter.order === 'desc');
+  for (const bad of ['DESC', 'down', '', ' desc']) {
+    const parsed = parseListQuery(new URLSearchParams({ order: bad }));
+    assert.ok(!parsed.ok, bad);
+    assert.deepEqual(parsed.errors.map((e) => [e.loc, e.type]), [[['query', 'order'], 'enum']]);
+  }
+  // The cursor is read for the order it will be used with.
+  const seen: unknown[] = [];
+  parseListQuery(new URLSearchParams('order=desc&cursor=abc'), (_cursor, scope) => (seen.push(scope.order), null));
+  parseListQuery(new URLSearchParams('cursor=abc'), (_cursor, scope) => (seen.push(scope.order), null));
+  assert.deepEqual(seen, ['desc', 'asc']);
+});

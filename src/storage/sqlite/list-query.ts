@@ -18,7 +18,7 @@ export type ListQuery = {
 
 type Where = { clauses: string[]; params: Record<string, SQLInputValue> };
 
-function matchWhere(filter: MatchFilter, after: Position | null): Where {
+function matchWhere(filter: MatchFilter, after: Position | null, descending = false): Where {
   const clauses: string[] = [];
   const params: Record<string, SQLInputValue> = {};
   if (filter.from !== null) {
@@ -27,11 +27,12 @@ function matchWhere(filter: MatchFilter, after: Position | null): Where {
   }
   // A cursor's position is a row that matched these filters (its MAC binds it to them), so it is at
   // or after `since` already; leaving `since` out lets the index seek straight to the position.
-  if (filter.since !== null && after === null) {
+  // Newest first, the bound that can be left out is `until` instead.
+  if (filter.since !== null && (after === null || descending)) {
     clauses.push('ts_key >= $since');
     params['$since'] = filter.since;
   }
-  if (filter.until !== null) {
+  if (filter.until !== null && (after === null || !descending)) {
     clauses.push('ts_key < $until');
     params['$until'] = filter.until;
   }
@@ -40,7 +41,7 @@ function matchWhere(filter: MatchFilter, after: Position | null): Where {
     params['$q'] = foldText(filter.q);
   }
   if (after !== null) {
-    clauses.push('(ts_key, message_id) > ($afterKey, $afterId)');
+    clauses.push(descending ? '(ts_key, message_id) < ($afterKey, $afterId)' : '(ts_key, message_id) > ($afterKey, $afterId)');
     params['$afterKey'] = after.tsKey;
     params['$afterId'] = after.messageId;
   }
@@ -59,16 +60,20 @@ export function keysetQuery(filter: MatchFilter, after: Position | null): { sql:
 
 export function listQuery(filter: ListFilter): ListQuery {
   const counted = matchWhere(filter, null);
+  const descending = filter.order === 'desc';
+  const order = descending ? 'ts_key DESC, message_id DESC' : 'ts_key, message_id';
   let rows: string;
   let params: Record<string, SQLInputValue>;
   if (filter.after !== null) {
-    ({ sql: rows, params } = keysetQuery(filter, filter.after));
+    const where = matchWhere(filter, filter.after, descending);
+    rows = `SELECT ${COLUMNS} FROM messages${sqlWhere(where.clauses)} ORDER BY ${order} LIMIT $limit`;
+    params = where.params;
   } else {
     // Deep offsets skip index entries only; the table is read for the page's own rows.
     const clause = sqlWhere(counted.clauses);
     rows =
       `SELECT ${COLUMNS} FROM messages WHERE rowid IN ` +
-      `(SELECT rowid FROM messages${clause} ORDER BY ts_key, message_id LIMIT $limit OFFSET $offset) ORDER BY ts_key, message_id`;
+      `(SELECT rowid FROM messages${clause} ORDER BY ${order} LIMIT $limit OFFSET $offset) ORDER BY ${order}`;
     params = counted.params;
   }
   const n = counted.clauses.length;
