@@ -16,6 +16,8 @@ export const WEBHOOK_RESULTS = [
   'unavailable',
   'incomplete_body',
   'overloaded',
+  'body_timeout',
+  'bad_request',
 ] as const;
 
 export type WebhookResult = (typeof WEBHOOK_RESULTS)[number];
@@ -25,9 +27,15 @@ export const LATENCY_BUCKETS_MS = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2
 /** The `path` label of requests that match no route, so random URLs cannot grow the series. */
 export const UNMATCHED_PATH = 'unmatched';
 
+/** Why a signed route's body was refused or cut before its signature was checked (http/body-gate.ts). */
+export const BODY_REFUSALS = ['full', 'evicted', 'deadline'] as const;
+export const STORAGE_OPS = ['insert', 'read'] as const;
+
 export type ServiceMetrics = {
   httpRequests: Counter;
   webhookRequests: Counter;
+  bodyRefusals: Counter;
+  storageErrors: Counter;
   latency: Histogram;
   /** Set from the store at scrape time (see handler.ts); cleared when the store does not answer. */
   storedMessages: Gauge;
@@ -49,6 +57,18 @@ export function createServiceMetrics(processReaders: ProcessReaders = systemProc
     labelNames: ['result'],
     initial: WEBHOOK_RESULTS.map((r) => [r]),
   });
+  const bodyRefusals = createCounter({
+    name: 'http_unverified_bodies_refused_total',
+    help: 'Bodies of signed routes refused (full) or cut (evicted, deadline) before their signature was checked.',
+    labelNames: ['reason'],
+    initial: BODY_REFUSALS.map((r) => [r]),
+  });
+  const storageErrors = createCounter({
+    name: 'storage_errors_total',
+    help: 'Storage operations that failed (each is also a 503).',
+    labelNames: ['op'],
+    initial: STORAGE_OPS.map((o) => [o]),
+  });
   const latency = createHistogram({
     name: 'request_latency_ms',
     help: 'Time from request arrival to response written, in milliseconds.',
@@ -56,10 +76,12 @@ export function createServiceMetrics(processReaders: ProcessReaders = systemProc
   });
   const storedMessages = createGauge({ name: 'messages_stored', help: 'Messages in the database, counted at scrape time.' });
   const processMetrics = createProcessMetrics(processReaders);
-  const all = [httpRequests, webhookRequests, latency, storedMessages, ...processMetrics.collectables];
+  const all = [httpRequests, webhookRequests, bodyRefusals, storageErrors, latency, storedMessages, ...processMetrics.collectables];
   return {
     httpRequests,
     webhookRequests,
+    bodyRefusals,
+    storageErrors,
     latency,
     storedMessages,
     render: () => renderMetrics(all),
