@@ -8,7 +8,7 @@
 // there to be read: how signed routes bound the uploads that reach them before their signature is
 // checked.
 import type { IncomingMessage } from 'node:http';
-import type { BodyGate, CutReason } from './body-gate.ts';
+import type { BodyGate, CutReason, Ticket } from './body-gate.ts';
 
 export const DRAIN_CAP = 16 * 1024 * 1024;
 
@@ -53,11 +53,11 @@ export function readBody(req: IncomingMessage, limit: number, gate?: BodyGate): 
     const chunks: Buffer[] = [];
     let size = 0;
     let settled = false;
-    let release = (): void => {};
+    let ticket: Ticket | null = null;
     const settle = (result: BodyResult): void => {
       if (settled) return;
       settled = true;
-      release();
+      ticket?.release();
       req.removeListener('data', collect);
       req.removeListener('end', onEnd);
       req.removeListener('error', onError);
@@ -74,6 +74,7 @@ export function readBody(req: IncomingMessage, limit: number, gate?: BodyGate): 
       if (whole !== null) chunk.copy(whole, size);
       else chunks.push(chunk);
       size += chunk.length;
+      ticket?.progress(chunk.length);
     }
     const onEnd = (): void => settle({ ok: true, bytes: whole ?? Buffer.concat(chunks, size) });
     const onError = (err: NodeJS.ErrnoException): void => settle(failureOf(err));
@@ -88,11 +89,9 @@ export function readBody(req: IncomingMessage, limit: number, gate?: BodyGate): 
     // the headers: a body that has fully arrived by then needs no place at the gate.
     queueMicrotask(() => {
       if (settled || req.complete || (whole !== null && size >= whole.length)) return;
-      const ticket = gate.admit(declared ?? limit, (cut) => {
-        settle({ ok: false, reason: 'timeout', cut });
-      });
+      ticket = gate.admit(declared ?? limit, (cut) => settle({ ok: false, reason: 'timeout', cut }));
       if (ticket === null) settle({ ok: false, reason: 'busy' });
-      else release = () => ticket.release();
+      else ticket.progress(size);
     });
   });
 }

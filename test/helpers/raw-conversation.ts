@@ -2,9 +2,10 @@
 // the parts in order, then collects every byte until the server closes the connection (or the
 // time runs out), and splits what arrived into responses.
 import { connect } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export type Conversation = { raw: string; closedByServer: boolean; responses: ParsedResponse[] };
+export type Conversation = { raw: string; closedByServer: boolean; responses: ParsedResponse[]; connectMs: number };
 export type ParsedResponse = { status: number; headers: Record<string, string>; body: string };
 
 export type ConverseOptions = {
@@ -39,6 +40,8 @@ export function parseResponses(raw: string): ParsedResponse[] {
 
 export function converse(port: number, parts: readonly (string | Buffer)[], options: ConverseOptions = {}): Promise<Conversation> {
   return new Promise((resolve, reject) => {
+    const started = performance.now();
+    let connectMs = -1;
     const socket = connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
     let closedByServer = false;
@@ -54,9 +57,10 @@ export function converse(port: number, parts: readonly (string | Buffer)[], opti
     socket.on('close', () => {
       clearTimeout(timer);
       const raw = Buffer.concat(chunks).toString('latin1');
-      resolve({ raw, closedByServer, responses: parseResponses(raw) });
+      resolve({ raw, closedByServer, responses: parseResponses(raw), connectMs });
     });
     socket.once('connect', () => {
+      connectMs = Math.round(performance.now() - started);
       void (async () => {
         for (const [i, part] of parts.entries()) {
           if (i > 0 && options.gapMs !== undefined) await sleep(options.gapMs);

@@ -31,7 +31,7 @@ export type TestServiceOptions = {
   env?: Env;
   /** Use this database file instead of a fresh one (e.g. a legacy file made by the test). */
   dbPath?: string;
-} & Partial<Pick<ServiceOptions, 'store' | 'busyTimeoutMs' | 'clock' | 'shutdownGraceMs' | 'timeoutMs' | 'maxInFlightWebhooks'>>;
+} & Partial<Pick<ServiceOptions, 'store' | 'busyTimeoutMs' | 'clock' | 'shutdownGraceMs' | 'timeoutMs' | 'maxInFlightWebhooks' | 'bodyGate'>>;
 
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'webhook-test-'));
@@ -61,6 +61,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
   if (options.shutdownGraceMs !== undefined) serviceOptions.shutdownGraceMs = options.shutdownGraceMs;
   if (options.timeoutMs !== undefined) serviceOptions.timeoutMs = options.timeoutMs;
   if (options.maxInFlightWebhooks !== undefined) serviceOptions.maxInFlightWebhooks = options.maxInFlightWebhooks;
+  if (options.bodyGate !== undefined) serviceOptions.bodyGate = options.bodyGate;
   const service = await startService(config, serviceOptions);
 
   let stopped = false;

@@ -5,7 +5,7 @@ import { createBodyGate, type BodyGateOptions, type CutReason } from '../../src/
 function setup(overrides: Partial<BodyGateOptions> = {}): { gate: ReturnType<typeof createBodyGate>; advance(ms: number): void; refused: string[] } {
   let now = 0;
   const refused: string[] = [];
-  const gate = createBodyGate({ maxReaders: 3, maxBytes: 1_000, deadlineMs: 5_000, evictAfterMs: 1_000, now: () => now, onRefused: (r) => refused.push(r), ...overrides });
+  const gate = createBodyGate({ maxReaders: 3, maxBytes: 1_000, deadlineMs: 5_000, graceMs: 100, minBytesPerSecond: 1_000, now: () => now, onRefused: (r) => refused.push(r), ...overrides });
   return { gate, advance: (ms) => void (now += ms), refused };
 }
 
@@ -36,25 +36,30 @@ test('reserved bytes are bounded; one body larger than the budget is read alone'
   gate.stop();
 });
 
-test('when full, the oldest reader is cut once it has read for evictAfterMs; younger ones are never cut', () => {
+test('when full, the slowest reader past its grace and under the minimum rate is cut; fast or young ones never', () => {
   const { gate, advance, refused } = setup();
   const cuts: string[] = [];
-  gate.admit(10, (r) => cuts.push(`first:${r}`));
-  advance(600);
-  gate.admit(10, (r) => cuts.push(`second:${r}`));
-  gate.admit(10, (r) => cuts.push(`third:${r}`));
-  assert.equal(gate.admit(10, () => {}), null, 'nobody has read for 1 s yet');
-  advance(400);
-  assert.ok(gate.admit(10, (r) => cuts.push(`fourth:${r}`)), 'the first is now old enough to make room');
-  assert.deepEqual(cuts, ['first:evicted']);
-  assert.deepEqual(refused, ['full', 'evicted']);
+  const fast = gate.admit(10, (r) => cuts.push(`fast:${r}`));
+  const dripping = gate.admit(10, (r) => cuts.push(`dripping:${r}`));
+  const stalled = gate.admit(10, (r) => cuts.push(`stalled:${r}`));
+  assert.ok(fast && dripping && stalled);
+  assert.equal(gate.admit(10, () => {}), null, 'nobody is past the grace yet');
+  advance(200);
+  fast.progress(5_000); // 25,000 B/s
+  dripping.progress(50); // 250 B/s
+  stalled.progress(1); // 5 B/s
+  assert.ok(gate.admit(10, (r) => cuts.push(`newcomer:${r}`)), 'the stalled one makes room');
+  assert.ok(gate.admit(10, () => {}), 'then the dripping one');
+  assert.equal(gate.admit(10, () => {}), null, 'the fast one and the young newcomers stay');
+  assert.deepEqual(cuts, ['stalled:evicted', 'dripping:evicted']);
+  assert.deepEqual(refused, ['full', 'evicted', 'evicted', 'full']);
   gate.stop();
 });
 
 test('a body not complete by the deadline is cut by the shared sweep', async () => {
   let now = 0;
   const cuts: CutReason[] = [];
-  const gate = createBodyGate({ maxReaders: 10, maxBytes: 1_000, deadlineMs: 200, evictAfterMs: 100, now: () => now });
+  const gate = createBodyGate({ maxReaders: 10, maxBytes: 1_000, deadlineMs: 200, graceMs: 100, minBytesPerSecond: 1_000, now: () => now });
   const ticket = gate.admit(10, (r) => cuts.push(r));
   gate.admit(10, (r) => cuts.push(r))?.release();
   assert.ok(ticket);
@@ -64,3 +69,4 @@ test('a body not complete by the deadline is cut by the shared sweep', async () 
   assert.equal(gate.readers, 0);
   gate.stop();
 });
+
