@@ -15,6 +15,8 @@ export type ConverseOptions = {
   halfClose?: boolean;
   /** Give up waiting for the server to close (then closedByServer is false). */
   timeoutMs?: number;
+  /** Stop (and close our side) once this many complete responses have arrived. */
+  responses?: number;
 };
 
 /** Splits bytes into HTTP/1.1 responses by Content-Length; a trailing partial one is dropped. */
@@ -46,7 +48,10 @@ export function converse(port: number, parts: readonly (string | Buffer)[], opti
     const chunks: Buffer[] = [];
     let closedByServer = false;
     const timer = setTimeout(() => socket.destroy(), options.timeoutMs ?? 5_000);
-    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('data', (c: Buffer) => {
+      chunks.push(c);
+      if (options.responses !== undefined && parseResponses(Buffer.concat(chunks).toString('latin1')).length >= options.responses) socket.destroy();
+    });
     socket.on('end', () => {
       closedByServer = true;
       socket.end();

@@ -33,7 +33,11 @@ test('the production limits are the documented ones', () => {
 });
 
 test('stalled uploads hold no place a signed delivery needs; the slowest are cut to make room, the rest at the deadline', async (t) => {
-  const svc = await freshService(t, { bodyGate: { maxReaders: 8, deadlineMs: 1_500 } });
+  // The gate reads a monotonic clock that the test moves, so "past the grace" and "past the
+  // deadline" do not depend on how fast this machine is.
+  let monotonic = 0;
+  const clock = { now: () => new Date(), monotonicMs: () => monotonic };
+  const svc = await freshService(t, { clock, bodyGate: { maxReaders: 8, deadlineMs: 1_500 } });
   const stalled: Stalled[] = [];
   t.after(() => stalled.forEach((s) => s.socket.destroy()));
   for (let i = 0; i < 30; i += 1) stalled.push(await stall(svc.port));
@@ -52,6 +56,7 @@ test('stalled uploads hold no place a signed delivery needs; the slowest are cut
 
   // A signed body that arrives in two packets needs a place: the slowest stalled upload (one byte
   // in over 100 ms) is cut with a 408 to make room.
+  monotonic += 200;
   const big = JSON.stringify(message({ message_id: 'gate-big', pad: 'p'.repeat(50_000) }));
   const head = `POST /webhook HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Signature: ${signBody(big)}\r\nContent-Length: ${Buffer.byteLength(big)}\r\n\r\n`;
   started = performance.now();
@@ -65,6 +70,7 @@ test('stalled uploads hold no place a signed delivery needs; the slowest are cut
   // The other admitted uploads are cut at the deadline, with a 408, and their connections closed.
   const admitted = stalled.filter((s) => s.received() === '');
   assert.equal(admitted.length, 7);
+  monotonic += 2_000;
   await Promise.all(admitted.map((s) => s.closed));
   assert.ok(admitted.every((s) => s.received().startsWith('HTTP/1.1 408 ')));
 
@@ -82,14 +88,14 @@ test('what cannot pass is refused before its body is read', async (t) => {
   const svc = await freshService(t);
   // Only the headers are sent: the answer cannot have waited for the body.
   for (const [signature, status] of [['', 401], ['X-Signature: nothex\r\n', 401], [`X-Signature: ${'A'.repeat(63)}\r\n`, 401]] as const) {
-    const got = await converse(svc.port, [`POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n${signature}\r\n`], { timeoutMs: 2_000 });
+    const got = await converse(svc.port, [`POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n${signature}\r\n`], { timeoutMs: 2_000, responses: 1 });
     assert.equal(got.responses[0]?.status, status, got.raw);
     assert.deepEqual(JSON.parse(got.responses[0]?.body ?? ''), { detail: 'invalid signature' });
   }
   const none = await freshService(t, { env: { WEBHOOK_SECRET: '' } });
-  const got = await converse(none.port, [`POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nX-Signature: ${'a'.repeat(64)}\r\n\r\n`], { timeoutMs: 2_000 });
+  const got = await converse(none.port, [`POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nX-Signature: ${'a'.repeat(64)}\r\n\r\n`], { timeoutMs: 2_000, responses: 1 });
   assert.equal(got.responses[0]?.status, 503);
   // The 413 still comes first.
-  const tooBig = await converse(svc.port, [`POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: ${svc.config.maxBodyBytes + 1}\r\n\r\n`], { timeoutMs: 2_000 });
+  const tooBig = await converse(svc.port, [`POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: ${svc.config.maxBodyBytes + 1}\r\n\r\n`], { timeoutMs: 2_000, responses: 1 });
   assert.equal(tooBig.responses[0]?.status, 413);
 });
