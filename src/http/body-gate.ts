@@ -1,21 +1,27 @@
 // A bound on bodies still arriving before their signature can be checked. Anyone who can reach the
-// port can start a signed route's body without knowing the secret, so these readers are capped in
-// number, in bytes and in time, apart from the cap on verified work (webhook/in-flight.ts):
-// - a body whose bytes have all arrived with its headers needs no place here (the usual delivery:
-//   one small packet), so a signed delivery is never kept out by uploads that stall;
-// - at most `maxReaders` bodies, together reserving at most `maxBytes` (Content-Length, or the
-//   route's limit when chunked), are read at once;
-// - when that is full, the slowest reader is cut (408) to make room, if it has been reading for at
-//   least `graceMs` at under `minBytesPerSecond` (a stalled or dripping upload: an honest sender's
-//   body arrives far faster); otherwise the newcomer gets 503 server busy;
-// - a body not complete `deadlineMs` after it was admitted is cut (408), checked by one shared
-//   timer, not one per request.
+// port can start a signed route's body without knowing the secret, so these are capped in number,
+// bytes and time, apart from the cap on verified work (webhook/in-flight.ts):
+// - a body whose bytes all came with its headers needs no place here (the usual delivery: one
+//   small packet), so stalled uploads never keep a signed delivery out;
+// - at most `maxActive` bodies are read at once, reserving at most `maxBytes` together (their
+//   Content-Length, or the route's limit when chunked). libuv accepts one new connection per
+//   event-loop turn, and a turn reads every body it is reading; a few at a time keeps turns short,
+//   so a newcomer (a signed delivery, a liveness probe) gets in during a flood, and memory holds
+//   a few bodies, not hundreds;
+// - the rest wait, up to `maxReaders` in all, with their bytes left in the kernel. When a place
+//   frees, the waiter with the most bytes already arrived goes next (a sender that is sending);
+// - with waiters, the slowest reader that has been reading for `graceMs` at under
+//   `minBytesPerSecond` is cut (408) to make room for one whose bytes are there (a stalled or
+//   dripping upload gives way to an honest one); when no place can be had, the newcomer gets 503;
+// - a body not complete `deadlineMs` after it arrived is cut (408), waiting or not. One shared
+//   timer checks, not one per request.
 // Any signed route reads its body through this (http/body.ts `readBody(req, limit, gate)`).
 
 export type CutReason = 'deadline' | 'evicted';
 export type RefusedReason = CutReason | 'full';
 
 export type BodyGateOptions = {
+  maxActive: number;
   maxReaders: number;
   maxBytes: number;
   deadlineMs: number;
@@ -27,22 +33,34 @@ export type BodyGateOptions = {
   onRefused?: (reason: RefusedReason) => void;
 };
 
+export type Entrant = {
+  /** Bytes to reserve while it is read. */
+  reserve: number;
+  /** Bytes already arrived and not yet read (what a waiter has to show). */
+  buffered(): number;
+  /** It may read now. */
+  start(): void;
+  /** It is cut (the answer is a 408). */
+  cut(reason: CutReason): void;
+};
+
 export type Ticket = {
-  /** Bytes of the body received (so the gate can tell a slow upload from a fast one). */
+  /** Bytes read (so the gate can tell a slow upload from a fast one). */
   progress(bytes: number): void;
   release(): void;
 };
 
 export type BodyGate = {
-  /** A place for a body still arriving, or null when there is none (503). `cut` ends the read (408). */
-  admit(reserveBytes: number, cut: (reason: CutReason) => void): Ticket | null;
-  readonly readers: number;
-  readonly reservedBytes: number;
+  /** A place for a body still arriving (started now or later), or null when there is none (503). */
+  admit(entrant: Entrant): Ticket | null;
+  readonly reading: number;
+  readonly waiting: number;
   /** Stops the sweep timer (shutdown). */
   stop(): void;
 };
 
 export const BODY_GATE_DEFAULTS = {
+  maxActive: 16,
   maxReaders: 256,
   maxBytes: 32 * 1024 * 1024,
   deadlineMs: 5_000,
@@ -50,82 +68,128 @@ export const BODY_GATE_DEFAULTS = {
   minBytesPerSecond: 16 * 1024,
 } as const;
 
-type Reader = { reserved: number; admittedAt: number; received: number; cut: (reason: CutReason) => void };
+/** A waiter must have this much of its body in before a slow reader is cut for it. */
+const SHOWN_BYTES = 1024;
+const SWEEP_MS = 100;
+
+type Entry = { entrant: Entrant; reserved: number; arrivedAt: number; startedAt: number; received: number };
 
 export function createBodyGate(options: BodyGateOptions): BodyGate {
-  // Insertion order is admission order: the first reader is always the oldest.
-  const readers = new Set<Reader>();
+  // Insertion order is arrival (waiting) and start (active) order.
+  const active = new Set<Entry>();
+  const waiting = new Set<Entry>();
   let reserved = 0;
   let timer: NodeJS.Timeout | undefined;
 
-  const remove = (reader: Reader): boolean => {
-    if (!readers.delete(reader)) return false;
-    reserved -= reader.reserved;
-    return true;
+  const remove = (entry: Entry): boolean => {
+    if (active.delete(entry)) {
+      reserved -= entry.reserved;
+      return true;
+    }
+    return waiting.delete(entry);
   };
-  const cut = (reader: Reader, reason: CutReason): void => {
-    if (!remove(reader)) return;
+  const cut = (entry: Entry, reason: CutReason): void => {
+    if (!remove(entry)) return;
     options.onRefused?.(reason);
-    reader.cut(reason);
+    entry.entrant.cut(reason);
   };
-  const sweep = (): void => {
-    const now = options.now();
-    for (const reader of readers) {
-      if (now - reader.admittedAt < options.deadlineMs) break; // the rest are younger
-      cut(reader, 'deadline');
-    }
-    if (readers.size === 0 && timer !== undefined) {
-      clearInterval(timer);
-      timer = undefined;
-    }
-  };
-  const fits = (bytes: number): boolean => readers.size < options.maxReaders && reserved + bytes <= options.maxBytes;
-  /** The slowest reader that may be cut for room, if any (a scan, only when the gate is full). */
-  const slowest = (now: number): Reader | undefined => {
-    let found: Reader | undefined;
+  const fits = (entry: Entry): boolean => active.size < options.maxActive && reserved + entry.reserved <= options.maxBytes;
+  /** The slowest active reader past its grace and under the minimum rate, if any. */
+  const slowest = (now: number): Entry | undefined => {
+    let found: Entry | undefined;
     let foundRate = Infinity;
-    for (const reader of readers) {
-      const age = now - reader.admittedAt;
-      if (age < options.graceMs) break; // admission order: the rest are younger still
-      const rate = (reader.received * 1000) / age;
+    for (const entry of active) {
+      const age = now - entry.startedAt;
+      if (age < options.graceMs) break; // start order: the rest are younger still
+      const rate = (entry.received * 1000) / age;
       if (rate < options.minBytesPerSecond && rate < foundRate) {
-        found = reader;
+        found = entry;
         foundRate = rate;
       }
     }
     return found;
   };
+  /** The waiter with the most bytes in (ties: the earliest). */
+  const bestWaiter = (): Entry | undefined => {
+    let found: Entry | undefined;
+    let most = -1;
+    for (const entry of waiting) {
+      const shown = entry.entrant.buffered();
+      if (shown > most) {
+        found = entry;
+        most = shown;
+      }
+    }
+    return found;
+  };
+  const start = (entry: Entry, now: number): void => {
+    waiting.delete(entry);
+    active.add(entry);
+    reserved += entry.reserved;
+    entry.startedAt = now;
+    entry.entrant.start();
+  };
+  /** Starts waiters while there is room, cutting slow readers for waiters that are sending. */
+  const pump = (now: number): void => {
+    for (let next = bestWaiter(); next !== undefined; next = bestWaiter()) {
+      if (!fits(next)) {
+        const victim = next.entrant.buffered() >= SHOWN_BYTES ? slowest(now) : undefined;
+        if (victim === undefined) return;
+        cut(victim, 'evicted');
+        if (!fits(next)) return;
+      }
+      start(next, now);
+    }
+  };
+  const sweep = (): void => {
+    const now = options.now();
+    for (const set of [waiting, active]) {
+      for (const entry of set) if (now - entry.arrivedAt >= options.deadlineMs) cut(entry, 'deadline');
+    }
+    pump(now);
+    if (active.size === 0 && waiting.size === 0 && timer !== undefined) {
+      clearInterval(timer);
+      timer = undefined;
+    }
+  };
 
   return {
-    admit(reserveBytes, onCut) {
-      // A body larger than the whole budget can still be read when nothing else is.
-      const bytes = Math.min(reserveBytes, options.maxBytes);
+    admit(entrant) {
       const now = options.now();
-      while (!fits(bytes)) {
-        const victim = slowest(now);
+      if (active.size + waiting.size >= options.maxReaders) {
+        // Full: the waiter with the least in, past its grace, gives way; else the newcomer does.
+        let worst: Entry | undefined;
+        for (const entry of waiting) {
+          if (now - entry.arrivedAt < options.graceMs) break;
+          if (worst === undefined || entry.entrant.buffered() < worst.entrant.buffered()) worst = entry;
+        }
+        const victim = worst ?? slowest(now);
         if (victim === undefined) {
           options.onRefused?.('full');
           return null;
         }
         cut(victim, 'evicted');
       }
-      const reader: Reader = { reserved: bytes, admittedAt: now, received: 0, cut: onCut };
-      readers.add(reader);
-      reserved += bytes;
+      // A body larger than the whole budget can still be read when nothing else is.
+      const entry: Entry = { entrant, reserved: Math.min(entrant.reserve, options.maxBytes), arrivedAt: now, startedAt: now, received: 0 };
+      waiting.add(entry);
+      pump(now);
       if (timer === undefined) {
-        timer = setInterval(sweep, Math.max(50, Math.min(250, Math.floor(options.deadlineMs / 4))));
+        timer = setInterval(sweep, SWEEP_MS);
         timer.unref();
       }
       return {
-        progress: (n) => void (reader.received += n),
-        release: () => void remove(reader),
+        progress: (n) => void (entry.received += n),
+        release: () => {
+          if (remove(entry)) pump(options.now());
+        },
       };
     },
-    get readers() {
-      return readers.size;
+    get reading() {
+      return active.size;
     },
-    get reservedBytes() {
-      return reserved;
+    get waiting() {
+      return waiting.size;
     },
     stop() {
       if (timer !== undefined) clearInterval(timer);

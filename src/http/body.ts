@@ -48,8 +48,9 @@ export function readBody(req: IncomingMessage, limit: number, gate?: BodyGate): 
     return Promise.resolve({ ok: false, reason: 'too_large', closeConnection: declared - limit > DRAIN_CAP });
   }
   return new Promise((resolve) => {
-    // node:http has checked Content-Length is digits only; chunked bodies have none.
-    const whole = declared === undefined ? null : Buffer.allocUnsafe(declared);
+    // node:http has checked Content-Length is digits only; chunked bodies have none. The buffer is
+    // made when the first bytes are read, not while the body waits at the gate.
+    let whole: Buffer | null = null;
     const chunks: Buffer[] = [];
     let size = 0;
     let settled = false;
@@ -71,27 +72,43 @@ export function readBody(req: IncomingMessage, limit: number, gate?: BodyGate): 
         discardRest(req);
         return;
       }
-      if (whole !== null) chunk.copy(whole, size);
-      else chunks.push(chunk);
+      if (declared !== undefined) {
+        whole ??= Buffer.allocUnsafe(declared);
+        chunk.copy(whole, size);
+      } else chunks.push(chunk);
       size += chunk.length;
       ticket?.progress(chunk.length);
     }
     const onEnd = (): void => settle({ ok: true, bytes: whole ?? Buffer.concat(chunks, size) });
     const onError = (err: NodeJS.ErrnoException): void => settle(failureOf(err));
     const onClose = (): void => settle({ ok: false, reason: 'incomplete' });
+    const read = (): void => {
+      if (!settled) req.on('data', collect);
+    };
     // Listening at once: a framing error in the same packet as the headers is reported right away.
-    req.on('data', collect);
     req.on('end', onEnd);
     req.on('error', onError);
     req.on('close', onClose);
-    if (gate === undefined) return;
+    if (gate === undefined) {
+      read();
+      return;
+    }
     // Once this turn's queued work has run, the parser has handed over the bytes that came with
-    // the headers: a body that has fully arrived by then needs no place at the gate.
+    // the headers (node:http buffers them in req until they are read): a body that has fully
+    // arrived needs no place at the gate. Any other waits there, its bytes left unread.
     queueMicrotask(() => {
-      if (settled || req.complete || (whole !== null && size >= whole.length)) return;
-      ticket = gate.admit(declared ?? limit, (cut) => settle({ ok: false, reason: 'timeout', cut }));
+      if (settled) return;
+      if (req.complete || (declared !== undefined && req.readableLength >= declared)) {
+        read();
+        return;
+      }
+      ticket = gate.admit({
+        reserve: declared ?? limit,
+        buffered: () => req.readableLength,
+        start: read,
+        cut: (cut) => settle({ ok: false, reason: 'timeout', cut }),
+      });
       if (ticket === null) settle({ ok: false, reason: 'busy' });
-      else ticket.progress(size);
     });
   });
 }

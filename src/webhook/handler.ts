@@ -51,12 +51,19 @@ function outcomes(deps: WebhookDeps): Outcome {
   };
 }
 
+/**
+ * A body larger than this that is refused unread closes the connection after the answer, rather
+ * than being read and dropped (node:http would read it at full speed, outside the body gate).
+ */
+const DROP_UNREAD_OVER = 64 * 1024;
+
 /** Refusals that need no body: the 413 by Content-Length comes first (readBody), then these. */
 function refuseEarly(deps: WebhookDeps, req: IncomingMessage, outcome: Outcome): Reply | null {
   const header = req.headers['content-length'];
   if (header === undefined || Number(header) > deps.config.maxBodyBytes) return null;
-  if (deps.config.webhookSecret === null) return outcome('unavailable', failure('secret_not_configured'));
-  if (!isSignatureHeader(req.headers['x-signature'])) return outcome('invalid_signature', failure('invalid_signature'));
+  const close = Number(header) > DROP_UNREAD_OVER ? { Connection: 'close' } : undefined;
+  if (deps.config.webhookSecret === null) return outcome('unavailable', failure('secret_not_configured', close));
+  if (!isSignatureHeader(req.headers['x-signature'])) return outcome('invalid_signature', failure('invalid_signature', close));
   return null;
 }
 
@@ -73,7 +80,9 @@ async function readVerified(deps: WebhookDeps, req: IncomingMessage, outcome: Ou
       case 'timeout':
         return refuse('body_timeout', failure('request_timeout'));
       case 'busy':
-        return refuse('overloaded', failure('server_busy'));
+        // The rest of the body is not read: the connection closes after the 503.
+        // The rest of the body is not read: the connection closes after the 503.
+        return refuse('overloaded', failure('server_busy', { Connection: 'close' }));
       case 'bad_framing':
         return refuse('bad_request', failure('bad_request'));
       case 'incomplete':
