@@ -29,7 +29,7 @@ function stall(port: number): Promise<Stalled> {
 }
 
 test('the production limits are the documented ones', () => {
-  assert.deepEqual(BODY_GATE_DEFAULTS, { maxActive: 32, maxReaders: 256, maxBytes: 32 * 1024 * 1024, deadlineMs: 5_000, graceMs: 100, minBytesPerSecond: 16 * 1024 });
+  assert.deepEqual(BODY_GATE_DEFAULTS, { maxActive: 16, maxReaders: 256, maxBytes: 32 * 1024 * 1024, deadlineMs: 5_000, graceMs: 100, minBytesPerSecond: 16 * 1024 });
 });
 
 test('stalled uploads hold no place a signed delivery needs; the slowest are cut to make room, the rest at the deadline', async (t) => {
