@@ -68,8 +68,8 @@ export const BODY_GATE_DEFAULTS = {
   minBytesPerSecond: 16 * 1024,
 } as const;
 
-/** A waiter must have this much of its body in before a slow reader is cut for it. */
-const SHOWN_BYTES = 1024;
+/** A waiter must have this much of its body in before a slow reader or a quiet waiter is cut for it. */
+const SHOWN_BYTES = 512;
 const SWEEP_MS = 100;
 
 type Entry = { entrant: Entrant; reserved: number; arrivedAt: number; startedAt: number; received: number };
@@ -157,13 +157,15 @@ export function createBodyGate(options: BodyGateOptions): BodyGate {
     admit(entrant) {
       const now = options.now();
       if (active.size + waiting.size >= options.maxReaders) {
-        // Full: the waiter with the least in, past its grace, gives way; else the newcomer does.
+        // Full: the waiter with the least in gives way, if it is past its grace or the newcomer has
+        // clearly more in (a sender that is sending beats one that is not); else a slow reader;
+        // else the newcomer is refused.
         let worst: Entry | undefined;
         for (const entry of waiting) {
-          if (now - entry.arrivedAt < options.graceMs) break;
           if (worst === undefined || entry.entrant.buffered() < worst.entrant.buffered()) worst = entry;
         }
-        const victim = worst ?? slowest(now);
+        const yields = worst !== undefined && (now - worst.arrivedAt >= options.graceMs || entrant.buffered() >= worst.entrant.buffered() + SHOWN_BYTES);
+        const victim = yields ? worst : slowest(now);
         if (victim === undefined) {
           options.onRefused?.('full');
           return null;

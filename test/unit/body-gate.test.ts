@@ -105,3 +105,14 @@ test('a body not complete by the deadline is cut by the shared sweep, waiting or
   assert.deepEqual([gate.reading, gate.waiting], [0, 0]);
   gate.stop();
 });
+
+test('when full, a newcomer that is sending beats a quiet waiter even within its grace', () => {
+  const { gate } = setup({ maxActive: 1, maxReaders: 2 });
+  gate.admit(entrant(10, 0));
+  const quiet = entrant(10, 1);
+  gate.admit(quiet);
+  assert.equal(gate.admit(entrant(10, 1)), null, 'another quiet one is refused');
+  assert.ok(gate.admit(entrant(10, 1_000)), 'one with 1,000 bytes in takes the quiet one\'s place');
+  assert.deepEqual(quiet.cuts, ['evicted']);
+  gate.stop();
+});
