@@ -119,7 +119,7 @@ test('Dockerfile: its CMD and HEALTHCHECK run compiled files of this repository 
   assert.ok(dockerCmd && dockerCmd.length >= 1, 'CMD is node flags and one file for the image entrypoint (node)');
   const entry = dockerCmd.at(-1) ?? '';
   for (const flag of dockerCmd.slice(0, -1)) assert.match(flag, /^--[a-z-]+(=\S+)?$/, 'only node flags before the file');
-  assert.ok(dockerCmd.includes('--max-old-space-size-percentage=30'), 'the heap is sized from the container limit');
+  assert.ok(dockerCmd.includes('--max-old-space-size-percentage=20'), 'the heap is sized from the container limit');
   assert.equal(sourceOf(entry), join('src', 'main.ts'));
   assert.ok(existsSync(join(root, sourceOf(entry))));
   assert.ok(dockerHealthcheck, 'HEALTHCHECK in exec form');
