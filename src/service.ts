@@ -1,13 +1,17 @@
 // Assembles the running service from a Config: store, metrics, logger, the app, and a node:http
 // server with timeouts and graceful shutdown. main.ts and the integration tests both start it here.
-import { createServer, type Server } from 'node:http';
+import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { createApp, type Clock } from './app.ts';
+import { createApp, createRecorder, type Clock } from './app.ts';
 import type { Config } from './config.ts';
 import type { Lifecycle } from './health/handlers.ts';
+import { BODY_GATE_DEFAULTS, createBodyGate, type BodyGateOptions } from './http/body-gate.ts';
+import { createClientErrorHandler } from './http/client-errors.ts';
+import { createExchanges } from './http/exchanges.ts';
 import { pickRequestId } from './http/request-id.ts';
 import { loadInbox } from './inbox/assets.ts';
+import { createBurstLog } from './log/burst.ts';
 import { createLogger, type Logger } from './log/logger.ts';
 import { createReading } from './messages/reading.ts';
 import { createServiceMetrics, UNMATCHED_PATH, type ServiceMetrics } from './metrics/service-metrics.ts';
@@ -29,13 +33,15 @@ export type ServiceOptions = {
   shutdownGraceMs?: number;
   /** Header and whole-request timeout (tests shorten it). */
   timeoutMs?: number;
-  /** Webhook requests in progress at once before new ones get a fast 503 "server busy". */
+  /** Verified webhook deliveries in progress at once before new ones get a fast 503 "server busy". */
   maxInFlightWebhooks?: number;
   /** Bytes of WhatsApp bodies held at once before new ones get a fast 503 "server busy". */
   whatsappBodyBudgetBytes?: number;
   /** Live tails: the heartbeat period and the unread bytes that cut a client off (tests shorten them). */
   streamHeartbeatMs?: number;
   streamMaxUnreadBytes?: number;
+  /** Limits on bodies read before their signature is checked (tests shorten them). */
+  bodyGate?: Partial<Omit<BodyGateOptions, 'now' | 'onRefused'>>;
 };
 
 export type RunningService = {
@@ -51,29 +57,20 @@ export type RunningService = {
 
 const systemClock: Clock = { now: () => new Date(), monotonicMs: () => performance.now() };
 
-const CLIENT_ERRORS: Readonly<Record<string, { status: number; reason: string; detail: string }>> = {
-  HPE_HEADER_OVERFLOW: { status: 431, reason: 'Request Header Fields Too Large', detail: 'request headers too large' },
-  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, reason: 'Request Timeout', detail: 'request timeout' },
-};
-
-/** Requests node:http rejects before they reach the app (malformed, too slow) still get JSON, a log line and a count. */
-function answerClientError(err: NodeJS.ErrnoException, socket: Socket, logger: Logger, metrics: ServiceMetrics): void {
-  // A request already handed to the app owns its response; the app's body reader sees the close.
-  const dispatched = Reflect.get(socket, '_httpMessage') != null;
-  if (err.code === 'ECONNRESET' || !socket.writable || dispatched) {
-    socket.destroy();
-    return;
-  }
-  const known = CLIENT_ERRORS[err.code ?? ''] ?? { status: 400, reason: 'Bad Request', detail: 'Bad Request' };
-  const body = JSON.stringify({ detail: known.detail });
-  const requestId = pickRequestId(undefined);
-  socket.end(
-    `HTTP/1.1 ${known.status} ${known.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-      `X-Request-ID: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
-  );
-  socket.destroySoon();
-  metrics.httpRequests.inc([UNMATCHED_PATH, String(known.status)]);
-  logger.line('warn', { request_id: requestId, method: null, path: null, status: known.status, latency_ms: 0, error: err.code ?? 'unknown' });
+/**
+ * CONNECT gets no 'request' event from node:http; it is answered by the app like any request (a 400
+ * for authority-form, this being no proxy; a 405 on a known path), then the connection closes.
+ */
+function answerConnect(app: (req: IncomingMessage, res: ServerResponse) => void, req: IncomingMessage, socket: Socket): void {
+  socket.on('error', () => {});
+  const res = new ServerResponse(req);
+  res.shouldKeepAlive = false;
+  res.assignSocket(socket);
+  res.once('finish', () => {
+    res.detachSocket(socket);
+    socket.destroySoon();
+  });
+  app(req, res);
 }
 
 export async function startService(config: Config, options: ServiceOptions): Promise<RunningService> {
@@ -96,7 +93,16 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     ...(options.streamHeartbeatMs !== undefined && { heartbeatMs: options.streamHeartbeatMs }),
     ...(options.streamMaxUnreadBytes !== undefined && { maxUnreadBytes: options.streamMaxUnreadBytes }),
   });
-  const app = createApp({ config, store, metrics, logger, clock, lifecycle, inFlight, whatsappBodies, reading, inbox });
+  const bodyGate = createBodyGate({
+    ...BODY_GATE_DEFAULTS,
+    ...options.bodyGate,
+    now: () => clock.monotonicMs(),
+    onRefused: (reason) => metrics.bodyRefusals.inc([reason]),
+  });
+  const exchanges = createExchanges();
+  const storageFaults = createBurstLog({ logger, now: () => clock.monotonicMs() });
+  const app = createApp({ config, store, metrics, logger, clock, lifecycle, inFlight, whatsappBodies, reading, inbox, bodyGate, exchanges, storageFaults });
+  const record = createRecorder({ metrics, logger });
 
   const timeoutMs = options.timeoutMs ?? TIMEOUT_MS;
   const server = createServer({
@@ -105,8 +111,18 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     // How often the two timeouts above are enforced (Node's default is every 30 s).
     connectionsCheckingInterval: Math.min(1_000, Math.max(50, Math.round(timeoutMs / 4))),
     keepAliveTimeout: 5_000,
+    // The app answers a missing Host with a JSON 400 (http/framing.ts), not node:http with an empty one.
+    requireHostHeader: false,
   }, app);
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket, logger, metrics));
+  server.on('clientError', createClientErrorHandler({
+    exchanges,
+    newRequestId: () => pickRequestId(undefined),
+    record: ({ requestId, status, error }) => record({ requestId, method: null, path: null, route: UNMATCHED_PATH, status, latencyMs: 0, log: { error } }),
+  }));
+  // Expectations other than 100-continue, and CONNECT, would otherwise get node:http's empty 417 or
+  // a dropped connection: the app answers them (417 / 400 / 405) with a body, a log line and a count.
+  server.on('checkExpectation', app);
+  server.on('connect', (req: IncomingMessage, socket: Socket) => answerConnect(app, req, socket));
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -139,6 +155,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       server.close(() => {
         clearTimeout(force);
         metrics.stop();
+        bodyGate.stop();
+        storageFaults.flush();
         void openStore
           .close()
           .catch((err: unknown) => logger.error('closing the database failed', err))

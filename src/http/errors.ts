@@ -13,6 +13,10 @@ export type ErrorCode =
   | 'storage_unavailable'
   | 'server_busy'
   | 'unauthorized'
+  | 'bad_request'
+  | 'request_timeout'
+  | 'headers_too_large'
+  | 'expectation_failed'
   | 'internal';
 
 type CatalogEntry = Readonly<{ status: number; detail: string; headers?: Readonly<Record<string, string>> }>;
@@ -35,6 +39,13 @@ export const ERRORS: Readonly<Record<ErrorCode, CatalogEntry>> = {
   server_busy: { status: 503, detail: 'server busy', headers: { 'Retry-After': '1' } },
   // A read route without the right READ_TOKEN (RFC 6750 §3: the challenge names the scheme).
   unauthorized: { status: 401, detail: 'unauthorized', headers: { 'WWW-Authenticate': 'Bearer' } },
+  // Malformed HTTP (RFC 9112): the framing cannot be trusted, so the connection closes after it.
+  bad_request: { status: 400, detail: 'Bad Request', headers: { Connection: 'close' } },
+  // Headers, or a body before its signature was checked, not received in time (http/body-gate.ts).
+  request_timeout: { status: 408, detail: 'request timeout', headers: { Connection: 'close' } },
+  headers_too_large: { status: 431, detail: 'request headers too large', headers: { Connection: 'close' } },
+  // An Expect other than 100-continue (RFC 9110 §10.1.1).
+  expectation_failed: { status: 417, detail: 'Expectation Failed', headers: { Connection: 'close' } },
   internal: { status: 500, detail: 'Internal Server Error' },
 };
 

@@ -1,53 +1,19 @@
 // The only writer of responses: status, headers and body for every reply the app produces,
-// including long-lived streamed bodies, which it pulls chunk by chunk only as fast as the client
-// takes them, and keeps in a registry so that shutdown can find and end them.
-import type { ServerResponse } from 'node:http';
-import { ERRORS } from './errors.ts';
-import type { Headers, Reply, StreamBody, StreamEnd } from './reply.ts';
+// including long-lived streamed bodies (respond-stream.ts pulls them chunk by chunk only as fast as
+// the client takes them, and keeps them in a registry so that shutdown can find and end them), and
+// as raw bytes on the socket for the few requests node:http could not parse far enough to hand over
+// (http/client-errors.ts).
+import { STATUS_CODES, type ServerResponse } from 'node:http';
+import { ERRORS, type ErrorCode } from './errors.ts';
+import type { Headers, Reply } from './reply.ts';
+import { sendStream, type Sent, type StreamRegistry } from './respond-stream.ts';
+
+export { createStreamRegistry, type OpenStreams, type Sent, type StreamOutcome, type StreamRegistry } from './respond-stream.ts';
 
 const JSON_TYPE = 'application/json';
 
 type Rendered = { status: number; contentType: string; body: string; headers: Headers };
 type Whole = Exclude<Reply, { kind: 'stream' } | { kind: 'not_modified' }>;
-
-/** What became of a streamed body: how it ended and how many bytes were handed to the socket. */
-export type StreamOutcome = { end: StreamEnd; bytes: number; error?: unknown };
-
-export type Sent = { status: number; streamed: Promise<StreamOutcome> | null };
-
-/** The streamed responses in progress. */
-export type OpenStreams = {
-  readonly size: number;
-  /**
-   * Ends them now: the live tails (endless) cleanly; with `all`, exports too, aborted so their
-   * clients see them incomplete.
-   */
-  endAll(which: 'endless' | 'all'): void;
-};
-
-type Entry = { endless: boolean; stop(end: StreamEnd): void };
-export type StreamRegistry = OpenStreams & { add(entry: Entry): void; delete(entry: Entry): void };
-
-export function createStreamRegistry(): StreamRegistry {
-  const open = new Set<Entry>();
-  let ended: 'endless' | 'all' | null = null;
-  const ends = (entry: Entry): boolean => ended === 'all' || (ended === 'endless' && entry.endless);
-  return {
-    get size() {
-      return open.size;
-    },
-    add(entry) {
-      open.add(entry);
-      // A stream whose handler was still reading when shutdown began ends as soon as it starts.
-      if (ends(entry)) entry.stop('shutdown');
-    },
-    delete: (entry) => void open.delete(entry),
-    endAll(which) {
-      ended = which === 'all' || ended === 'all' ? 'all' : 'endless';
-      for (const entry of [...open]) if (ends(entry)) entry.stop('shutdown');
-    },
-  };
-}
 
 function render(reply: Whole): Rendered {
   const headers = reply.headers ?? {};
@@ -65,19 +31,34 @@ function render(reply: Whole): Rendered {
   }
 }
 
+/** Whether the reply, with these extra headers, carries Connection: close. */
+export function closesConnection(reply: Reply, extra: Headers): boolean {
+  const close = (headers: Headers | undefined): boolean => headers?.['Connection']?.toLowerCase() === 'close';
+  return close(extra) || close(reply.headers) || (reply.kind === 'error' && close(ERRORS[reply.code].headers));
+}
+
+/** Status of a reply that could not be written: the client had gone (nginx's "client closed request"). */
+export const NOT_SENT = 499;
+
+const gone = (res: ServerResponse): boolean => res.destroyed || res.socket === null || res.socket.destroyed;
+
 /**
  * Writes the reply (for a stream: its head, then the body in the background) and returns the
- * status sent. HEAD responses carry the headers of GET, no body.
+ * status sent, or NOT_SENT when the connection was already gone. HEAD responses carry the headers
+ * of GET, no body.
  */
 export function send(res: ServerResponse, reply: Reply, extra: Headers, streams?: StreamRegistry): Sent {
   if (reply.kind === 'stream') return sendStream(res, reply, extra, streams);
   if (reply.kind === 'not_modified') {
+    if (res.headersSent) return { status: 304, streamed: null };
+    if (gone(res)) return { status: NOT_SENT, streamed: null };
     // RFC 9110 §15.4.5: no body, and the validator a 200 would have carried.
-    if (!res.headersSent && !res.destroyed) res.writeHead(304, { ...reply.headers, ...extra }).end();
+    res.writeHead(304, { ...reply.headers, ...extra }).end();
     return { status: 304, streamed: null };
   }
   const out = render(reply);
-  if (res.headersSent || res.destroyed) return { status: out.status, streamed: null };
+  if (res.headersSent) return { status: out.status, streamed: null };
+  if (gone(res)) return { status: NOT_SENT, streamed: null };
   const body = Buffer.from(out.body, 'utf8');
   res.writeHead(out.status, {
     ...out.headers,
@@ -89,101 +70,15 @@ export function send(res: ServerResponse, reply: Reply, extra: Headers, streams?
   return { status: out.status, streamed: null };
 }
 
-function sendStream(res: ServerResponse, reply: Extract<Reply, { kind: 'stream' }>, extra: Headers, streams: StreamRegistry | undefined): Sent {
-  const { body } = reply;
-  if (res.headersSent || res.destroyed || res.socket === null || res.socket.destroyed || streams === undefined) {
-    body.close('client_closed');
-    if (!res.destroyed) res.destroy();
-    return { status: reply.status, streamed: Promise.resolve({ end: 'client_closed', bytes: 0 }) };
-  }
-  // No Content-Length: the body goes out chunked, as it is produced.
-  res.writeHead(reply.status, { ...reply.headers, ...extra, 'Content-Type': reply.contentType });
-  if (res.req.method === 'HEAD') {
-    res.end();
-    body.close('complete');
-    return { status: reply.status, streamed: Promise.resolve({ end: 'complete', bytes: 0 }) };
-  }
-  res.flushHeaders(); // the client learns at once that its stream is open
-  return { status: reply.status, streamed: pump(res, body, reply.endless, streams) };
-}
-
-const STOPPED = Symbol('stopped');
-
-/** Pulls chunks from `body` into `res`, never asking for the next before the socket took the last. */
-async function pump(res: ServerResponse, body: StreamBody, endless: boolean, streams: StreamRegistry): Promise<StreamOutcome> {
-  let stoppedBy: StreamEnd | null = null;
-  // The wait in progress (for a chunk or for 'drain') and how to cut it short. Each wait has its own
-  // promise: racing every wait against one promise that lives as long as the stream would keep a
-  // reaction (and the chunk it resolved with) per wait alive until the stream ends.
-  let interrupt: (() => void) | null = null;
-  // (read through a function: TypeScript cannot see the closure assign it)
-  const stopReason = (): StreamEnd | null => stoppedBy;
-  const stop = (end: StreamEnd): void => {
-    if (stoppedBy !== null) return;
-    stoppedBy = end;
-    interrupt?.();
-  };
-  /** Starts `wait` (which returns its cleanup) and resolves with its value, or STOPPED when the stream stops first. */
-  const until = <T>(wait: (settle: (value: T) => void, fail: (err: unknown) => void) => () => void): Promise<T | typeof STOPPED> => {
-    if (stopReason() !== null) return Promise.resolve(STOPPED);
-    let cleanup = (): void => {};
-    return new Promise<T | typeof STOPPED>((resolve, reject) => {
-      interrupt = () => resolve(STOPPED);
-      cleanup = wait(resolve, reject);
-    }).finally(() => {
-      interrupt = null;
-      cleanup();
-    });
-  };
-  const nextChunk = (): Promise<string | Uint8Array | null | typeof STOPPED> =>
-    until((settle, fail) => {
-      // A chunk still pending when the stream stops is dropped, with any error.
-      body.next().then(settle, fail);
-      return () => {};
-    });
-  const drained = (): Promise<void | typeof STOPPED> =>
-    until<void>((settle) => {
-      res.once('drain', settle);
-      return () => res.off('drain', settle);
-    });
-  const entry: Entry = { endless, stop };
-  const onClose = (): void => stop('client_closed');
-  res.once('close', onClose);
-  streams.add(entry);
-
-  let end: StreamEnd = 'complete';
-  let error: unknown;
-  let bytes = 0;
-  try {
-    body.open?.((why) => stop(why));
-    for (;;) {
-      const chunk = await nextChunk();
-      if (chunk === STOPPED || chunk === null) break;
-      if (chunk.length === 0) continue; // an empty write would end a chunked body early
-      bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
-      if (!res.write(chunk) && (await drained()) === STOPPED) break;
-    }
-  } catch (err) {
-    end = 'failed';
-    error = err;
-  }
-  const stoppedAs = stopReason();
-  if (stoppedAs !== null) end = stoppedAs;
-  res.off('close', onClose);
-  streams.delete(entry);
-  body.close(end);
-
-  const socket = res.socket;
-  if (end === 'complete') {
-    res.end();
-  } else if (endless && (end === 'shutdown' || end === 'failed') && !res.writableNeedDrain) {
-    // A live tail ended by the server is still a well-formed stream: the client reconnects with
-    // its last id. The connection closes after it, instead of idling until the keep-alive timeout.
-    res.end(() => socket?.end());
-  } else if (!res.destroyed) {
-    // A client that went away, one reading too slowly (its unread data is dropped), or an export
-    // cut short, which must not look complete.
-    res.destroy();
-  }
-  return error === undefined ? { end, bytes } : { end, bytes, error };
+/**
+ * A whole HTTP/1.1 response as bytes, for writing to a bare socket: with Date (RFC 9110 §6.6.1, as
+ * node:http adds to every other response) and Connection: close.
+ */
+export function renderRaw(code: ErrorCode, extra: Headers): { status: number; bytes: Buffer } {
+  const out = render({ kind: 'error', code });
+  const body = Buffer.from(out.body, 'utf8');
+  const headers: Record<string, string> = { ...out.headers, ...extra, 'Content-Type': out.contentType, 'Content-Length': String(body.length), Date: new Date().toUTCString(), Connection: 'close' };
+  let head = `HTTP/1.1 ${out.status} ${STATUS_CODES[out.status] ?? 'Unknown'}\r\n`;
+  for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
+  return { status: out.status, bytes: Buffer.concat([Buffer.from(`${head}\r\n`, 'latin1'), body]) };
 }

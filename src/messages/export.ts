@@ -11,6 +11,7 @@ import type { MatchFilter, ScanPage, Store } from '../storage/store.ts';
 import type { InFlightLimit } from '../webhook/in-flight.ts';
 import { FORMATS, formatLines, type ExportFormat } from './export-format.ts';
 import { lastValue, parseMatchFilter, problem } from './filters.ts';
+import { unavailable, type ReadFaultDeps } from './handlers.ts';
 import { joinPieces } from './pieces.ts';
 
 /** Rows per page read (a page also stops at the store's byte budget). */
@@ -18,7 +19,7 @@ export const EXPORT_PAGE = 1000;
 /** Exports running at once; more get a fast 503 "server busy" (each holds a page or two in memory). */
 export const MAX_EXPORTS = 16;
 
-export type ExportDeps = { store: Pick<Store, 'scan'>; logger: Logger; exports: InFlightLimit };
+export type ExportDeps = ReadFaultDeps & { store: Pick<Store, 'scan'>; logger: Logger; exports: InFlightLimit };
 
 type ExportQuery = { ok: true; filter: MatchFilter; format: ExportFormat } | { ok: false; errors: FieldError[] };
 
@@ -44,8 +45,7 @@ export async function exportMessages(deps: ExportDeps, params: URLSearchParams):
   const first = await read(null);
   if (!first.ok) {
     deps.exports.release();
-    deps.logger.error('storage read failed', first.error);
-    return failure('storage_unavailable');
+    return unavailable(deps, first.error);
   }
   const header = FORMATS[format].header;
   /** The current page, formatted, waiting to be taken piece by piece (pieces.ts). */

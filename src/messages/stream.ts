@@ -7,6 +7,7 @@ import type { Logger } from '../log/logger.ts';
 import type { ArrivalFilter, Store } from '../storage/store.ts';
 import { liveFilter } from './arrival-batch.ts';
 import { lastText, lastValue, parseSender, problem } from './filters.ts';
+import { unavailable, type ReadFaultDeps } from './handlers.ts';
 import { EVENT_STREAM } from './sse.ts';
 import type { Subscribers } from './subscribers.ts';
 import { createTail } from './tail.ts';
@@ -15,7 +16,7 @@ export const HEARTBEAT_MS = 15_000;
 export const MAX_UNREAD_BYTES = 1024 * 1024;
 const REPLAY_PAGE = 500;
 
-export type StreamDeps = {
+export type StreamDeps = ReadFaultDeps & {
   store: Pick<Store, 'replay'>;
   logger: Logger;
   subscribers: Subscribers;
@@ -64,8 +65,7 @@ export async function openStream(deps: StreamDeps, req: IncomingMessage, params:
   const first = await deps.store.replay(parsed.after ?? 0, parsed.filter, parsed.after === null ? 0 : REPLAY_PAGE);
   if (!first.ok) {
     leave();
-    deps.logger.error('storage read failed', first.error);
-    return failure('storage_unavailable');
+    return unavailable(deps, first.error);
   }
   tail.start(first.replay, parsed.after, leave);
   return stream(EVENT_STREAM, tail.body, {

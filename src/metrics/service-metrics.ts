@@ -19,6 +19,8 @@ export const WEBHOOK_RESULTS = [
   'incomplete_body',
   'overloaded',
   'stale_timestamp',
+  'body_timeout',
+  'bad_request',
 ] as const;
 
 export type WebhookResult = (typeof WEBHOOK_RESULTS)[number];
@@ -33,6 +35,10 @@ export const LATENCY_BUCKETS_MS = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2
 /** The `path` label of requests that match no route, so random URLs cannot grow the series. */
 export const UNMATCHED_PATH = 'unmatched';
 
+/** Why a signed route's body was refused or cut before its signature was checked (http/body-gate.ts). */
+export const BODY_REFUSALS = ['full', 'evicted', 'deadline'] as const;
+export const STORAGE_OPS = ['insert', 'read'] as const;
+
 export type ServiceMetrics = {
   httpRequests: Counter;
   webhookRequests: Counter;
@@ -40,6 +46,8 @@ export type ServiceMetrics = {
   signaturesVerified: Counter;
   whatsappMessages: Counter;
   whatsappStatuses: Counter;
+  bodyRefusals: Counter;
+  storageErrors: Counter;
   latency: Histogram;
   /** Set from the store at scrape time (see handler.ts); cleared when the store does not answer. */
   storedMessages: Gauge;
@@ -81,6 +89,18 @@ export function createServiceMetrics(processReaders: ProcessReaders = systemProc
     labelNames: ['status'],
     initial: WHATSAPP_STATUSES.map((s) => [s]),
   });
+  const bodyRefusals = createCounter({
+    name: 'http_unverified_bodies_refused_total',
+    help: 'Bodies of signed routes refused (full) or cut (evicted, deadline) before their signature was checked.',
+    labelNames: ['reason'],
+    initial: BODY_REFUSALS.map((r) => [r]),
+  });
+  const storageErrors = createCounter({
+    name: 'storage_errors_total',
+    help: 'Storage operations that failed (each is also a 503).',
+    labelNames: ['op'],
+    initial: STORAGE_OPS.map((o) => [o]),
+  });
   const latency = createHistogram({
     name: 'request_latency_ms',
     help: 'Time from request arrival to response written (for a streamed export or live tail: to its head written), in milliseconds.',
@@ -90,13 +110,15 @@ export function createServiceMetrics(processReaders: ProcessReaders = systemProc
   const streamsOpen = createGauge({ name: 'streams_open', help: 'GET /messages/stream connections open now.' });
   streamsOpen.set(0);
   const processMetrics = createProcessMetrics(processReaders);
-  const all = [httpRequests, webhookRequests, signaturesVerified, whatsappMessages, whatsappStatuses, latency, storedMessages, streamsOpen, ...processMetrics.collectables];
+  const all = [httpRequests, webhookRequests, signaturesVerified, whatsappMessages, whatsappStatuses, bodyRefusals, storageErrors, latency, storedMessages, streamsOpen, ...processMetrics.collectables];
   return {
     httpRequests,
     webhookRequests,
     signaturesVerified,
     whatsappMessages,
     whatsappStatuses,
+    bodyRefusals,
+    storageErrors,
     latency,
     storedMessages,
     streamsOpen,

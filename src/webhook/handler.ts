@@ -2,26 +2,36 @@
 // parsing; by whichever scheme's header is present, see schemes/detect.ts), JSON object,
 // validation, then one atomic insert. Each step's outcome is counted and logged with a result
 // from the bounded WEBHOOK_RESULTS set; a verified delivery's line adds its scheme and key.
+// What cannot pass is refused before the body is read (a declared size over the limit, no secret,
+// signature headers that no body could verify); a body still arriving waits at the body gate
+// (http/body-gate.ts), not in the cap on verified work (in-flight.ts), so unsigned uploads cannot
+// crowd out signed deliveries. The body is held once and dropped as soon as the message is
+// validated, before the insert is awaited.
 import type { IncomingMessage } from 'node:http';
 import type { Config } from '../config.ts';
 import type { FieldError } from '../http/errors.ts';
+import type { BodyGate } from '../http/body-gate.ts';
 import { readBody } from '../http/body.ts';
 import { failure, invalid, json, withLog, type Reply } from '../http/reply.ts';
-import type { LogFields, Logger } from '../log/logger.ts';
+import type { BurstLog } from '../log/burst.ts';
+import type { LogFields } from '../log/logger.ts';
 import type { ServiceMetrics, WebhookResult } from '../metrics/service-metrics.ts';
+import type { Message } from '../domain/message.ts';
 import type { Store } from '../storage/store.ts';
 import type { InFlightLimit } from './in-flight.ts';
-import { verifyDelivery } from './schemes/detect.ts';
+import { headersCannotVerify, verifyDelivery } from './schemes/detect.ts';
 import type { Verification } from './schemes/types.ts';
 import { validateMessage } from './validate.ts';
 
 export type WebhookDeps = {
   config: Pick<Config, 'webhookSecret' | 'webhookKeys' | 'toleranceSeconds' | 'maxBodyBytes'>;
   store: Store;
-  metrics: Pick<ServiceMetrics, 'webhookRequests' | 'signaturesVerified'>;
+  metrics: Pick<ServiceMetrics, 'webhookRequests' | 'signaturesVerified' | 'storageErrors'>;
   clock: { now(): Date };
-  logger: Logger;
   inFlight: InFlightLimit;
+  bodyGate: BodyGate;
+  /** Storage failures are logged once per burst (log/burst.ts). */
+  storageFaults: BurstLog;
 };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -36,20 +46,6 @@ function parseJson(bytes: Buffer): Parsed {
   }
 }
 
-export async function handleWebhook(deps: WebhookDeps, req: IncomingMessage): Promise<Reply> {
-  // Refused before the body is read: an overloaded service does the least work it can. Node reads
-  // and drops the unread body after the answer, so the connection stays usable for the retry.
-  if (!deps.inFlight.tryAcquire()) {
-    deps.metrics.webhookRequests.inc(['overloaded']);
-    return withLog(failure('server_busy'), { dup: false, result: 'overloaded' });
-  }
-  try {
-    return await receive(deps, req);
-  } finally {
-    deps.inFlight.release();
-  }
-}
-
 /** The log fields a verification adds: scheme and key (when verified), delivery_id (Standard Webhooks). */
 function signatureLog(verdict: Verification): LogFields {
   return {
@@ -59,40 +55,91 @@ function signatureLog(verdict: Verification): LogFields {
   };
 }
 
-async function receive(deps: WebhookDeps, req: IncomingMessage): Promise<Reply> {
-  let signed: LogFields = {};
-  const outcome = (result: WebhookResult, reply: Reply, messageId?: string): Reply => {
+type Outcome = (result: WebhookResult, reply: Reply, messageId?: string, signed?: LogFields) => Reply;
+
+function outcomes(deps: WebhookDeps): Outcome {
+  return (result, reply, messageId, signed) => {
     deps.metrics.webhookRequests.inc([result]);
     return withLog(reply, { ...(messageId !== undefined && { message_id: messageId }), dup: result === 'duplicate', result, ...signed });
   };
+}
 
-  const body = await readBody(req, deps.config.maxBodyBytes);
+/**
+ * A body larger than this that is refused unread closes the connection after the answer, rather
+ * than being read and dropped (node:http would read it at full speed, outside the body gate).
+ */
+const DROP_UNREAD_OVER = 64 * 1024;
+
+/** Refusals that need no body: the 413 by Content-Length comes first (readBody), then these. */
+function refuseEarly(deps: WebhookDeps, req: IncomingMessage, outcome: Outcome): Reply | null {
+  const header = req.headers['content-length'];
+  if (header === undefined || Number(header) > deps.config.maxBodyBytes) return null;
+  const close = Number(header) > DROP_UNREAD_OVER ? { Connection: 'close' } : undefined;
+  if (deps.config.webhookSecret === null) return outcome('unavailable', failure('secret_not_configured', close));
+  const hopeless = headersCannotVerify(req.headers);
+  if (hopeless !== null) return outcome('invalid_signature', failure('invalid_signature', close), undefined, signatureLog(hopeless));
+  return null;
+}
+
+type Checked = { ok: true; message: Message; signed: LogFields } | { ok: false; reply: Reply };
+
+/** Body, signature, a place among verified deliveries, JSON, validation: only the message is kept. */
+async function readVerified(deps: WebhookDeps, req: IncomingMessage, outcome: Outcome): Promise<Checked> {
+  let signed: LogFields = {};
+  const refuse = (result: WebhookResult, reply: Reply): Checked => ({ ok: false, reply: outcome(result, reply, undefined, signed) });
+  const body = await readBody(req, deps.config.maxBodyBytes, deps.bodyGate);
   if (!body.ok) {
-    return body.reason === 'too_large'
-      ? outcome('payload_too_large', failure('payload_too_large', body.closeConnection ? { Connection: 'close' } : undefined))
-      : outcome('incomplete_body', failure('incomplete_body'));
+    switch (body.reason) {
+      case 'too_large':
+        return refuse('payload_too_large', failure('payload_too_large', body.closeConnection ? { Connection: 'close' } : undefined));
+      case 'timeout':
+        return refuse('body_timeout', failure('request_timeout'));
+      case 'busy':
+        // The rest of the body is not read: the connection closes after the 503.
+        return refuse('overloaded', failure('server_busy', { Connection: 'close' }));
+      case 'bad_framing':
+        return refuse('bad_request', failure('bad_request'));
+      case 'incomplete':
+        return refuse('incomplete_body', failure('incomplete_body'));
+    }
   }
-  const secret = deps.config.webhookSecret;
-  if (secret === null) return outcome('unavailable', failure('secret_not_configured'));
+  if (deps.config.webhookSecret === null) return refuse('unavailable', failure('secret_not_configured'));
   const verdict = verifyDelivery(req.headers, body.bytes, deps.config.webhookKeys, { now: deps.clock.now(), toleranceSeconds: deps.config.toleranceSeconds });
   signed = signatureLog(verdict);
   if (!verdict.ok) {
     return verdict.reason === 'stale_timestamp'
-      ? outcome('stale_timestamp', failure('timestamp_outside_tolerance'))
-      : outcome('invalid_signature', failure('invalid_signature'));
+      ? refuse('stale_timestamp', failure('timestamp_outside_tolerance'))
+      : refuse('invalid_signature', failure('invalid_signature'));
   }
   deps.metrics.signaturesVerified.inc([verdict.scheme, verdict.key]);
-
+  // Past here the sender knew the secret: its work is capped apart from unverified uploads.
+  if (!deps.inFlight.tryAcquire()) return refuse('overloaded', failure('server_busy'));
   const parsed = parseJson(body.bytes);
-  if (!parsed.ok) return outcome('validation_error', invalid([parsed.error]));
-  const validated = validateMessage(parsed.value);
-  if (!validated.ok) return outcome('validation_error', invalid(validated.errors));
-
-  const { message } = validated;
-  const stored = await deps.store.insert(message);
-  if (!stored.ok) {
-    deps.logger.error('storage write failed', stored.error, { message_id: message.messageId });
-    return outcome('unavailable', failure('storage_unavailable'), message.messageId);
+  const validated = parsed.ok ? validateMessage(parsed.value) : { ok: false as const, errors: [parsed.error] };
+  if (!validated.ok) {
+    deps.inFlight.release();
+    return refuse('validation_error', invalid(validated.errors));
   }
-  return outcome(stored.created ? 'created' : 'duplicate', json(200, { status: 'ok' }), message.messageId);
+  return { ok: true, message: validated.message, signed };
+}
+
+export async function handleWebhook(deps: WebhookDeps, req: IncomingMessage): Promise<Reply> {
+  const outcome = outcomes(deps);
+  const early = refuseEarly(deps, req, outcome);
+  if (early !== null) return early;
+  const checked = await readVerified(deps, req, outcome);
+  if (!checked.ok) return checked.reply;
+  const { message, signed } = checked;
+  try {
+    const stored = await deps.store.insert(message);
+    if (!stored.ok) {
+      deps.metrics.storageErrors.inc(['insert']);
+      deps.storageFaults.failed('insert', 'storage write failed', stored.error, { message_id: message.messageId });
+      return outcome('unavailable', failure('storage_unavailable'), message.messageId, signed);
+    }
+    deps.storageFaults.succeeded('insert');
+    return outcome(stored.created ? 'created' : 'duplicate', json(200, { status: 'ok' }), message.messageId, signed);
+  } finally {
+    deps.inFlight.release();
+  }
 }

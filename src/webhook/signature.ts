@@ -9,8 +9,13 @@ export function sign(secret: KeyObject | Buffer | string, body: Buffer | string)
   return createHmac('sha256', secret).update(body).digest('hex');
 }
 
+/** The header has the form of a signature (64 hex digits); anything else fails whatever the body. */
+export function isSignatureHeader(header: string | string[] | undefined): header is string {
+  return typeof header === 'string' && HEX_SHA256.test(header);
+}
+
 export function verifySignature(secret: KeyObject, body: Buffer, header: string | string[] | undefined): boolean {
-  if (typeof header !== 'string' || !HEX_SHA256.test(header)) return false;
+  if (!isSignatureHeader(header)) return false;
   const given = Buffer.from(header, 'hex');
   const expected = createHmac('sha256', secret).update(body).digest();
   return given.length === expected.length && timingSafeEqual(given, expected);

@@ -4,10 +4,15 @@
 // and reason, never its text) and counted, and the answer is still 200: Meta retries any non-200
 // for days, and one bad message must not block the good ones. A storage failure is a 503 for the
 // whole POST; Meta's retry then stores what is missing (every insert is idempotent).
+// As on POST /webhook, a body still arriving is read through the body gate (http/body-gate.ts), so
+// unsigned uploads cannot crowd out signed deliveries, and a request whose signature header no body
+// could match is refused before its body is read.
 import type { IncomingMessage } from 'node:http';
 import type { Config } from '../config.ts';
+import type { BodyGate } from '../http/body-gate.ts';
 import { readBody } from '../http/body.ts';
 import { failure, invalid, json, withLog, type Reply } from '../http/reply.ts';
+import type { BurstLog } from '../log/burst.ts';
 import type { LogFields, Logger } from '../log/logger.ts';
 import { WHATSAPP_STATUSES, type ServiceMetrics } from '../metrics/service-metrics.ts';
 import type { Store } from '../storage/store.ts';
@@ -18,9 +23,12 @@ import { mapEnvelope, type Envelope } from './envelope.ts';
 export type WhatsAppDeps = {
   config: Pick<Config, 'whatsappAppSecret' | 'whatsappMaxBodyBytes'>;
   store: Pick<Store, 'insertMany'>;
-  metrics: Pick<ServiceMetrics, 'whatsappMessages' | 'whatsappStatuses'>;
+  metrics: Pick<ServiceMetrics, 'whatsappMessages' | 'whatsappStatuses' | 'storageErrors'>;
   logger: Logger;
   whatsappBodies: ByteBudget;
+  bodyGate: BodyGate;
+  /** Storage failures are logged once per burst (log/burst.ts). */
+  storageFaults: BurstLog;
 };
 
 /** Skipped messages logged one per line, at most this many per POST (the access line has the count). */
@@ -37,7 +45,25 @@ function parseJson(bytes: Buffer): { ok: true; value: unknown } | { ok: false } 
   }
 }
 
+/** Larger bodies refused unread close the connection (node:http would read them outside the gate). */
+const DROP_UNREAD_OVER = 64 * 1024;
+
+/** Refusals that need no body: the 413 by Content-Length comes first (readBody), then these. */
+function refuseEarly(deps: WhatsAppDeps, req: IncomingMessage): Reply | null {
+  const header = req.headers['content-length'];
+  if (header === undefined || Number(header) > deps.config.whatsappMaxBodyBytes) return null;
+  const close = Number(header) > DROP_UNREAD_OVER ? { Connection: 'close' } : undefined;
+  if (deps.config.whatsappAppSecret === null) return withLog(failure('secret_not_configured', close), { result: 'unavailable' });
+  const checked = checkHubSignature(req.headers, NO_BODY, []);
+  if (!checked.ok && checked.reason !== 'mismatch') return withLog(failure('invalid_signature', close), { result: 'invalid_signature' });
+  return null;
+}
+
+const NO_BODY = Buffer.alloc(0);
+
 export async function handleWhatsApp(deps: WhatsAppDeps, req: IncomingMessage, requestId: string): Promise<Reply> {
+  const early = refuseEarly(deps, req);
+  if (early !== null) return early;
   const reserved = bytesToReserve(req.headers['content-length'], deps.config.whatsappMaxBodyBytes);
   if (!deps.whatsappBodies.tryReserve(reserved)) return withLog(failure('server_busy'), { result: 'overloaded' });
   try {
@@ -53,11 +79,20 @@ export async function handleWhatsApp(deps: WhatsAppDeps, req: IncomingMessage, r
  */
 async function readEnvelope(deps: WhatsAppDeps, req: IncomingMessage): Promise<{ ok: true; envelope: Envelope } | { ok: false; reply: Reply }> {
   const refuse = (reply: Reply, result: string): { ok: false; reply: Reply } => ({ ok: false, reply: withLog(reply, { result }) });
-  const body = await readBody(req, deps.config.whatsappMaxBodyBytes);
+  const body = await readBody(req, deps.config.whatsappMaxBodyBytes, deps.bodyGate);
   if (!body.ok) {
-    return body.reason === 'too_large'
-      ? refuse(failure('payload_too_large', body.closeConnection ? { Connection: 'close' } : undefined), 'payload_too_large')
-      : refuse(failure('incomplete_body'), 'incomplete_body');
+    switch (body.reason) {
+      case 'too_large':
+        return refuse(failure('payload_too_large', body.closeConnection ? { Connection: 'close' } : undefined), 'payload_too_large');
+      case 'timeout':
+        return refuse(failure('request_timeout'), 'body_timeout');
+      case 'busy':
+        return refuse(failure('server_busy', { Connection: 'close' }), 'overloaded');
+      case 'bad_framing':
+        return refuse(failure('bad_request'), 'bad_request');
+      case 'incomplete':
+        return refuse(failure('incomplete_body'), 'incomplete_body');
+    }
   }
   const secret = deps.config.whatsappAppSecret;
   if (secret === null) return refuse(failure('secret_not_configured'), 'unavailable');
@@ -78,9 +113,11 @@ async function receive(deps: WhatsAppDeps, req: IncomingMessage, requestId: stri
   const results = await deps.store.insertMany(envelope.messages);
   const failed = results.find((r) => !r.ok);
   if (failed !== undefined && !failed.ok) {
-    deps.logger.error('storage write failed', failed.error, { request_id: requestId, messages: envelope.messages.length });
+    deps.metrics.storageErrors.inc(['insert']);
+    deps.storageFaults.failed('insert', 'storage write failed', failed.error, { request_id: requestId, messages: envelope.messages.length });
     return withLog(failure('storage_unavailable'), { result: 'unavailable', ...counts });
   }
+  deps.storageFaults.succeeded('insert');
   for (const r of results) {
     if (r.ok && r.created) counts.created += 1;
     else counts.duplicates += 1;

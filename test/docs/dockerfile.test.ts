@@ -151,11 +151,14 @@ test('the final stage, replayed from the build, serves and its health check tell
   for (const name of ['inbox.html', 'inbox.css', 'inbox.js', 'icon.svg']) assert.ok(files.includes(`app/dist/inbox/${name}`), `the build copies the inbox page's ${name}`);
   assert.deepEqual(readdirSync(join(image, 'data')), [], '/data starts empty');
 
-  const cmd = /^CMD \["([^"]+)"\]$/m.exec(finalStage)?.[1];
+  // CMD is node's flags, then the entry file (the image's entrypoint is node itself).
+  const cmdLine = JSON.parse(/^CMD (\[.*\])$/m.exec(finalStage)?.[1] ?? '[]') as string[];
+  const cmd = cmdLine.at(-1);
+  const nodeFlags = cmdLine.slice(0, -1);
   const check = /^ {2}CMD \["\/nodejs\/bin\/node", "([^"]+)"\]$/m.exec(finalStage)?.[1];
   assert.equal(cmd, '/app/dist/main.js');
   assert.equal(check, '/app/dist/healthcheck.cjs');
-  assert.ok(existsSync(inImage(cmd)) && existsSync(inImage(check)));
+  assert.ok(existsSync(inImage(cmd ?? '')) && existsSync(inImage(check)));
 
   // The image's own environment, with the port picked by the OS and /data inside the replayed root.
   assert.equal(ENV['DATABASE_URL'], 'sqlite:////data/app.db');
@@ -166,7 +169,7 @@ test('the final stage, replayed from the build, serves and its health check tell
     PORT: '0',
     WEBHOOK_SECRET: 'docker-secret',
   };
-  const service = spawn(process.execPath, [inImage(cmd)], { cwd: inImage('.'), env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const service = spawn(process.execPath, [...nodeFlags, inImage(cmd ?? '')], { cwd: inImage('.'), env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   service.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));

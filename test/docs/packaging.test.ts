@@ -119,8 +119,10 @@ test('Dockerfile: its CMD and HEALTHCHECK run compiled files of this repository 
   assert.match(dockerfile, /^FROM node:24[^\s]* AS build$/m);
   assert.match(finalStage, /^FROM gcr\.io\/distroless\/nodejs24-debian12:latest$/m, 'the root variant; USER switches to 65532 after the code is in place');
   assert.equal(dockerUid, 65532);
-  assert.ok(dockerCmd && dockerCmd.length === 1, 'CMD is one file for the image entrypoint (node)');
-  const entry = dockerCmd[0] ?? '';
+  assert.ok(dockerCmd && dockerCmd.length >= 1, 'CMD is node flags and one file for the image entrypoint (node)');
+  const entry = dockerCmd.at(-1) ?? '';
+  for (const flag of dockerCmd.slice(0, -1)) assert.match(flag, /^--[a-z-]+(=\S+)?$/, 'only node flags before the file');
+  assert.ok(dockerCmd.includes('--max-old-space-size-percentage=20'), 'the heap is sized from the container limit');
   assert.equal(sourceOf(entry), join('src', 'main.ts'));
   assert.ok(existsSync(join(root, sourceOf(entry))));
   assert.ok(dockerHealthcheck, 'HEALTHCHECK in exec form');

@@ -58,7 +58,7 @@ test('every metric family and webhook result is documented', () => {
   for (const required of ['http_requests_total', 'webhook_requests_total', 'request_latency_ms', 'messages_stored', 'streams_open', 'process_start_time_seconds', 'process_resident_memory_bytes', 'process_cpu_seconds_total', 'nodejs_eventloop_lag_seconds']) {
     assert.ok(names.includes(required), `${required} is exported`);
   }
-  assert.equal(families.length, 16);
+  assert.equal(families.length, 18);
   for (const [name, type] of families) assert.ok(readme.includes(`| \`${name}\` | ${type} |`), `${name} (${type}) missing`);
   for (const result of WEBHOOK_RESULTS) assert.ok(readme.includes(`\`${result}\``), `result ${result} missing`);
   for (const label of [...SCHEME_NAMES, ...KEY_NAMES, ...WHATSAPP_MESSAGE_RESULTS, ...WHATSAPP_STATUSES]) assert.ok(readme.includes(`\`${label}\``), `label value ${label} missing`);

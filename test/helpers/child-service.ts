@@ -55,9 +55,16 @@ export type Child = {
   waitExit(ms?: number): Promise<Exit>;
 };
 
+export type SpawnOptions = {
+  cwd?: string;
+  /** Another entry file (a compiled dist/main.js), and node flags before it. */
+  entry?: string;
+  nodeArgs?: readonly string[];
+};
+
 /** Runs src/main.ts with exactly `env` (plus PATH); SIGKILLed when the test ends if still running. */
-export function spawnChild(t: AfterHook, env: Record<string, string>, options: { cwd?: string } = {}): Child {
-  const proc = spawn(process.execPath, [MAIN], {
+export function spawnChild(t: AfterHook, env: Record<string, string>, options: SpawnOptions = {}): Child {
+  const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), options.entry ?? MAIN], {
     cwd: options.cwd ?? ROOT,
     env: { PATH: process.env['PATH'] ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -126,8 +133,8 @@ export function spawnChild(t: AfterHook, env: Record<string, string>, options: {
   };
 }
 
-export async function startChildService(t: AfterHook, env: Record<string, string>): Promise<ChildService> {
-  const child = spawnChild(t, { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'INFO', ...env });
+export async function startChildService(t: AfterHook, env: Record<string, string>, options: SpawnOptions = {}): Promise<ChildService> {
+  const child = spawnChild(t, { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'INFO', ...env }, options);
   const waitForLine = (match: (line: Record<string, unknown>) => boolean, ms = 15_000): Promise<Record<string, unknown>> =>
     child.waitFor('a log line', match, ms);
   const listening = await waitForLine((l) => l['msg'] === 'listening');

@@ -31,7 +31,7 @@ export type TestServiceOptions = {
   env?: Env;
   /** Use this database file instead of a fresh one (e.g. a legacy file made by the test). */
   dbPath?: string;
-} & Partial<Pick<ServiceOptions, 'store' | 'busyTimeoutMs' | 'clock' | 'shutdownGraceMs' | 'timeoutMs' | 'maxInFlightWebhooks' | 'whatsappBodyBudgetBytes' | 'streamHeartbeatMs' | 'streamMaxUnreadBytes'>>;
+} & Partial<Pick<ServiceOptions, 'store' | 'busyTimeoutMs' | 'clock' | 'shutdownGraceMs' | 'timeoutMs' | 'maxInFlightWebhooks' | 'whatsappBodyBudgetBytes' | 'streamHeartbeatMs' | 'streamMaxUnreadBytes' | 'bodyGate'>>;
 
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'webhook-test-'));
@@ -64,6 +64,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
   if (options.whatsappBodyBudgetBytes !== undefined) serviceOptions.whatsappBodyBudgetBytes = options.whatsappBodyBudgetBytes;
   if (options.streamHeartbeatMs !== undefined) serviceOptions.streamHeartbeatMs = options.streamHeartbeatMs;
   if (options.streamMaxUnreadBytes !== undefined) serviceOptions.streamMaxUnreadBytes = options.streamMaxUnreadBytes;
+  if (options.bodyGate !== undefined) serviceOptions.bodyGate = options.bodyGate;
   const service = await startService(config, serviceOptions);
 
   let stopped = false;

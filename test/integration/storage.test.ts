@@ -2,8 +2,8 @@
 // storage (a real lock and an injected store), and durability of a 200.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { metricValue, scrape } from '../helpers/metrics.ts';
 import { bodyOf, message, startTestService, tempDir, type TestService } from '../helpers/service.ts';
@@ -293,4 +293,61 @@ test('a 200 is durable: after stopping, the row is in the file and the journal i
   t.after(() => again.stop());
   const list = await bodyOf(await again.get('/messages'));
   assert.deepEqual(list.data, [{ message_id: 'durable-1', from: m['from'], to: m['to'], ts: '2025-03-01T00:00:00.123Z', text: 'kept ✓' }]);
+});
+
+test('a clean stop checkpoints the WAL: a copy of the database file alone holds every acknowledged row', async (t) => {
+  const dir = ownDir(t);
+  const dbPath = join(dir, 'backup.db');
+  const svc = await startTestService({ dbPath });
+  t.after(() => svc.stop());
+  const ids = Array.from({ length: 50 }, (_, i) => `cold-backup-${i}`);
+  for (const id of ids) {
+    const res = await svc.deliver(message({ message_id: id }));
+    assert.equal(res.status, 200);
+    await res.body?.cancel();
+  }
+  // The reader has served a query, so both connections are open when the service stops.
+  assert.equal((await bodyOf(await svc.get('/stats'))).total_messages, ids.length);
+  await svc.stop();
+
+  const wal = `${dbPath}-wal`;
+  assert.ok(!existsSync(wal) || statSync(wal).size === 0, 'the WAL is empty or gone after a clean stop');
+  // A cold backup that copies only the database file.
+  const copy = join(dir, 'copy', 'only-the-db.db');
+  mkdirSync(dirname(copy));
+  copyFileSync(dbPath, copy);
+  const db = new DatabaseSync(copy, { readOnly: true });
+  t.after(() => db.close());
+  const rows = db.prepare('SELECT message_id FROM messages ORDER BY message_id').all().map((r) => String(r['message_id']));
+  assert.deepEqual(rows, [...ids].sort());
+});
+
+test('a database of schema 4 is re-folded: texts with ẞ, ı or Cherokee are found as full case folding says', async (t) => {
+  const dir = ownDir(t);
+  const dbPath = join(dir, 'refold.db');
+  const first = await startTestService({ dbPath });
+  const texts: Record<string, string> = { 'refold-sharp': 'GROẞE Freude', 'refold-dotless': 'KıSA yol', 'refold-cherokee': '\uAB70\uAB71 ᏣᎳᎩ', 'refold-plain': 'plain text' };
+  for (const [id, text] of Object.entries(texts)) {
+    const res = await first.deliver(message({ message_id: id, text }));
+    assert.equal(res.status, 200);
+    await res.body?.cancel();
+  }
+  await first.stop();
+  // What the earlier fold stored (upper- then lower-case), and schema version 4 (the last before the new fold).
+  const db = new DatabaseSync(dbPath);
+  const old = (s: string): string => s.normalize('NFC').toUpperCase().toLowerCase().replaceAll('ς', 'σ').normalize('NFC');
+  for (const [id, text] of Object.entries(texts)) db.prepare('UPDATE messages SET text_fold = ? WHERE message_id = ?').run(old(text), id);
+  db.exec('PRAGMA user_version = 4');
+  db.close();
+
+  const svc = await startTestService({ dbPath });
+  t.after(() => svc.stop());
+  const found = async (q: string): Promise<string[]> => (await bodyOf(await svc.get(`/messages?q=${encodeURIComponent(q)}`))).data.map((m: { message_id: string }) => m.message_id);
+  assert.deepEqual(await found('große'), ['refold-sharp']);
+  assert.deepEqual(await found('GROSSE'), ['refold-sharp']);
+  assert.deepEqual(await found('kısa'), ['refold-dotless']);
+  assert.deepEqual(await found('kisa'), []);
+  assert.deepEqual(await found('\u13A0\u13A1'), ['refold-cherokee']);
+  assert.deepEqual(await found('ꮳꮃꭹ'), ['refold-cherokee']);
+  assert.equal(readFile(dbPath).version, SCHEMA_VERSION);
 });

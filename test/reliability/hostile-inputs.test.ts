@@ -63,7 +63,8 @@ test(`${CASES} seeded hostile requests: the right status, never a 5xx, nothing s
         const shown = 'raw' in c.request ? c.request.raw.subarray(0, 300).toString('latin1') : `${c.request.method} ${c.request.path.slice(0, 200)} ${JSON.stringify(c.request.headers).slice(0, 200)} ${c.request.body?.subarray(0, 200).toString('latin1') ?? ''}`;
         wrong.push(`case ${index} (${c.family}): got ${answer.status} ${answer.body.slice(0, 200)}, expected ${c.expect.join('/')}\n  ${shown}`);
       }
-      const isWebhook = 'raw' in c.request || c.request.path.startsWith('/webhook');
+      // Raw requests count unless they ask another route (GET http://host/messages reads the list).
+      const isWebhook = 'raw' in c.request ? !/^GET /.test(c.request.raw.toString('latin1')) : c.request.path.startsWith('/webhook');
       if (isWebhook && (answer.body.includes(TEXT_MARK) || [HOSTILE_SECRET, ...SENDER_SECRETS].some((s) => answer.body.includes(s)))) webhookAnswerLeaks += 1;
       if (index % 1000 === 999) {
         const ready = await pool.send('GET', '/health/ready');

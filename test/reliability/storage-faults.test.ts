@@ -74,8 +74,12 @@ test('a full disk: 503 "storage unavailable" + Retry-After, never 200; not ready
   const stats = await svc.get('/stats');
   assert.equal(stats.status, 200);
   assert.equal((await bodyOf(stats)).total_messages, accepted.length);
-  const failed = svc.logs.find((l) => l['msg'] === 'storage write failed');
-  assert.match(String((failed?.['err'] as Record<string, unknown> | undefined)?.['message']), /full/);
+  // One error line with the stack for the whole burst, not one per refused delivery.
+  const failedLines = svc.logs.filter((l) => l['msg'] === 'storage write failed');
+  assert.equal(failedLines.length, 1);
+  const failedErr = failedLines[0]?.['err'] as Record<string, unknown> | undefined;
+  assert.match(String(failedErr?.['message']), /full/);
+  assert.match(String(failedErr?.['stack']), /full/);
 
   // Space returns (the ballast is deleted by the other connection): ready again with no delivery in
   // between, then the refused message is accepted on retry. No restart.
@@ -89,11 +93,46 @@ test('a full disk: 503 "storage unavailable" + Retry-After, never 200; not ready
   assert.equal(Number(other.prepare("SELECT COUNT(*) AS n FROM messages WHERE message_id LIKE 'readiness-probe-%'").get()?.['n']), 0);
   assert.equal(String(other.prepare('PRAGMA integrity_check').get()?.['integrity_check']), 'ok');
 
+  // The burst ended with the first success: one summary line counts the repeats, without a stack.
+  const summary = svc.logs.filter((l) => l['msg'] === 'storage write failed (repeated)');
+  assert.deepEqual(summary.map((l) => l['repeated']), [3]);
+  assert.equal((summary[0]?.['err'] as Record<string, unknown> | undefined)?.['stack'], undefined);
+
   const metrics = await scrape(svc);
   const unavailable = metricValue(metrics, 'webhook_requests_total{result="unavailable"}');
   assert.equal(unavailable, 4);
+  assert.equal(metricValue(metrics, 'storage_errors_total{op="insert"}'), 4);
   assert.equal(metricValue(metrics, 'http_requests_total{path="/webhook",status="200"}'), accepted.length + 1);
   reportFigures(t, 'storage-full-disk', { accepted_before_full: accepted.length, refused_503: unavailable, wrong_200: 0, recovered_without_restart: true });
+});
+
+test('restarted on a full disk: readiness says "database not writable" before any delivery, and recovers', async (t) => {
+  const dir = tempDir();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dbPath = join(dir, 'restart-full.db');
+  const first = await openWorkerStore({ path: dbPath, now: () => new Date() });
+  await first.store.close();
+  // The disk fills while the service is down.
+  const other = new DatabaseSync(dbPath);
+  t.after(() => other.isOpen && other.close());
+  other.exec('CREATE TABLE ballast (b BLOB)');
+  const fill = other.prepare('INSERT INTO ballast VALUES (randomblob(3000))');
+  while (Number(other.prepare('PRAGMA page_count').get()?.['page_count']) < PAGE_LIMIT - 2) fill.run();
+
+  const { store } = await openWorkerStore({ path: dbPath, now: () => new Date(), maxPageCount: PAGE_LIMIT });
+  const svc = await startTestService({ store, dbPath });
+  t.after(() => svc.stop());
+  // The first readiness check, before any delivery was tried.
+  assert.deepEqual(await readiness(svc), { status: 503, body: { status: 'not ready', reasons: ['database not writable'] } });
+  const stats = await svc.get('/stats');
+  assert.equal(stats.status, 200, 'reads still work');
+  await stats.body?.cancel();
+
+  other.exec('DELETE FROM ballast');
+  assert.deepEqual(await readiness(svc), { status: 200, body: { status: 'ready' } });
+  const res = await svc.deliver(message({ message_id: 'after-restart-full' }));
+  assert.equal(res.status, 200);
+  await res.body?.cancel();
 });
 
 /** Another process takes the write lock, reports it, holds it for `holdMs`, then releases it. */

@@ -62,3 +62,24 @@ test('% and _ are ordinary characters', () => {
   assert.equal(matches('100%_off', '%_'), true);
   assert.equal(matches('100 off', '%'), false);
 });
+
+test('ẞ (U+1E9E) and ß fold alike, either way', () => {
+  assert.equal(foldText('ẞ'), foldText('ß'));
+  assert.equal(foldText('ẞ'), 'ss');
+  assert.equal(matches('GROẞE', 'große'), true);
+  assert.equal(matches('große', 'GROẞE'), true);
+  assert.equal(matches('STRAẞE', 'strasse'), true);
+});
+
+test('ı (dotless i) folds to itself, as full case folding says; İ folds to i + dot above', () => {
+  assert.equal(foldText('ı'), 'ı');
+  assert.notEqual(foldText('ı'), foldText('I'));
+  assert.equal(foldText('KıSA'), 'kısa');
+  assert.equal(foldText('İ'), 'i\u0307');
+});
+
+test('Cherokee small and capital letters fold alike (to the capitals)', () => {
+  assert.equal(foldText('\uAB70'), '\u13A0');
+  assert.equal(foldText('\u13F8'), '\u13F0');
+  assert.equal(matches('\u13A0\u13A1', '\uAB70\uAB71'), true);
+});

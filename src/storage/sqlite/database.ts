@@ -160,6 +160,10 @@ export function openDatabase(options: DatabaseOptions): { db: Database; migratio
     }
   }
 
+  // Readiness must know at start-up whether writes work (a restart on a full disk), not only after
+  // the first delivery has failed: one probe write now sets writeFailed either way.
+  if (writer && !memory) probeWrite();
+
   return {
     migration,
     db: {
@@ -194,7 +198,15 @@ export function openDatabase(options: DatabaseOptions): { db: Database; migratio
         return !writeFailed || (conn.isOpen && probeWrite());
       },
       close() {
-        if (conn.isOpen) conn.close();
+        if (!conn.isOpen) return;
+        if (writer && !memory) {
+          try {
+            conn.exec('PRAGMA wal_checkpoint(TRUNCATE)'); // every committed row into the main file
+          } catch {
+            // a full or failing disk: the WAL keeps the rows and the next start recovers them
+          }
+        }
+        conn.close();
       },
     },
   };

@@ -5,7 +5,9 @@ import type { DatabaseSync } from 'node:sqlite';
 import { foldText } from '../../domain/fold.ts';
 import { legacyInstantKey } from './legacy-ts.ts';
 
-const MIGRATIONS: readonly string[] = [
+type Step = string | ((db: DatabaseSync) => void);
+
+const MIGRATIONS: readonly Step[] = [
   // 1: the earlier service's schema, unchanged (its columns stay so its data and ad-hoc SQL keep working).
   `CREATE TABLE IF NOT EXISTS messages (
      message_id TEXT PRIMARY KEY,
@@ -58,7 +60,19 @@ const MIGRATIONS: readonly string[] = [
        senders = senders - (SELECT n = 0 FROM sender_counts WHERE from_msisdn = OLD.from_msisdn) WHERE id = 1;
      DELETE FROM sender_counts WHERE from_msisdn = OLD.from_msisdn AND n = 0;
    END;`,
+  // 5: text_fold again for texts with the characters the earlier fold got wrong (ẞ, ı, Cherokee;
+  //    issue 14), so q finds them as full Unicode case folding says.
+  refold,
 ];
+
+/** The characters whose fold changed in version 5 (GLOB classes match code points, not bytes). */
+const REFOLD_GLOB = '*[ẞıᎠ-Ᏽᏸ-ᏽꭰ-ꮿ]*';
+
+function refold(db: DatabaseSync): void {
+  const rows = db.prepare('SELECT message_id, text FROM messages WHERE text GLOB ?').all(REFOLD_GLOB);
+  const update = db.prepare('UPDATE messages SET text_fold = ? WHERE message_id = ?');
+  for (const row of rows) update.run(foldText(String(row['text'])), String(row['message_id']));
+}
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -100,7 +114,9 @@ export function migrate(db: DatabaseSync): MigrationReport {
   }
   for (let version = from + 1; version <= SCHEMA_VERSION; version += 1) {
     inTransaction(db, () => {
-      db.exec(MIGRATIONS[version - 1] ?? '');
+      const step = MIGRATIONS[version - 1] ?? '';
+      if (typeof step === 'string') db.exec(step);
+      else step(db);
       db.exec(`PRAGMA user_version = ${version}`);
     });
   }

@@ -226,7 +226,11 @@ export async function openWorkerStore(options: WorkerStoreOptions): Promise<{ st
           send();
           await Promise.all(inFlight);
         }
-        await Promise.all([writer.stop(), reader === writer ? Promise.resolve() : reader.stop()]);
+        // The reader first: the writer then closes the last connection, which checkpoints the WAL
+        // into the database file (a read-only reader cannot), so a cold backup of that file alone
+        // holds every acknowledged row.
+        if (reader !== writer) await reader.stop();
+        await writer.stop();
       })();
       return closing;
     },

@@ -21,3 +21,16 @@ export function verifyDelivery(headers: RequestHeaders, body: Buffer, keys: read
   if (scheme === null) return { ok: false, scheme: null, reason: 'missing' };
   return VERIFIERS[scheme](headers, body, keys, context);
 }
+
+const NO_BODY = Buffer.alloc(0);
+const NO_CLOCK: VerifyContext = { now: new Date(0), toleranceSeconds: 0 };
+
+/**
+ * The rejection when the headers alone already fail (the scheme's headers missing or malformed),
+ * so that no body could verify and the body need not be read; null when a body might verify.
+ * Every verifier checks its headers before any HMAC, and with no keys computes none: this is cheap.
+ */
+export function headersCannotVerify(headers: RequestHeaders): Verification | null {
+  const verdict = verifyDelivery(headers, NO_BODY, [], NO_CLOCK);
+  return !verdict.ok && (verdict.reason === 'missing' || verdict.reason === 'malformed') ? verdict : null;
+}
