@@ -47,6 +47,7 @@ export type LoadResult = {
 export type Load = {
   stop(): Promise<LoadResult>;
   readonly sent: number;
+  readonly acked: number;
   /** Resolves once this many deliveries (in all) have been acknowledged; fails after `ms`. */
   untilAcked(count: number, ms?: number): Promise<void>;
 };
@@ -82,6 +83,9 @@ export function startLoad(replicas: () => readonly Replica[], prefix: string, wo
     },
     get sent() {
       return result.sent;
+    },
+    get acked() {
+      return result.acked.size;
     },
     untilAcked(count, ms = 60_000) {
       return new Promise((resolve, reject) => {
