@@ -17,7 +17,7 @@ const HERE = import.meta.dirname;
 /** Not run again on PostgreSQL: they do not use a test service's database, or run on both already. */
 const NOT_AGAIN = new Set([
   'pg-scripted-server.test.ts', 'postgres-client.test.ts', 'postgres-faults.test.ts', 'postgres-tls.test.ts',
-  'store-contract.test.ts', 'store-contract-postgres.test.ts', 'replicas.test.ts', 'replicas-faults.test.ts', 'sqlite-to-postgres.test.ts',
+  'store-contract.test.ts', 'store-contract-postgres.test.ts', 'postgres-store.test.ts', 'replicas.test.ts', 'replicas-faults.test.ts', 'sqlite-to-postgres.test.ts',
   // Child processes or tools that never open the database through the test helper.
   'dist.test.ts', 'healthcheck.test.ts', 'npm-start.test.ts', 'process.test.ts', 'process-secrets.test.ts', 'process-stop.test.ts', 'sign-cli.test.ts',
 ]);
