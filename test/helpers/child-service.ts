@@ -55,9 +55,12 @@ export type Child = {
   waitExit(ms?: number): Promise<Exit>;
 };
 
-/** Runs src/main.ts with exactly `env` (plus PATH); SIGKILLed when the test ends if still running. */
-export function spawnChild(t: AfterHook, env: Record<string, string>, options: { cwd?: string } = {}): Child {
-  const proc = spawn(process.execPath, [MAIN], {
+/**
+ * Runs src/main.ts (or `script` with `args`) with exactly `env` (plus PATH); SIGKILLed when the test
+ * ends if still running.
+ */
+export function spawnChild(t: AfterHook, env: Record<string, string>, options: { cwd?: string; script?: string; args?: readonly string[] } = {}): Child {
+  const proc = spawn(process.execPath, [options.script ?? MAIN, ...(options.args ?? [])], {
     cwd: options.cwd ?? ROOT,
     env: { PATH: process.env['PATH'] ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
