@@ -14,16 +14,7 @@ export type Tx = {
 
 export type TransactionResult<T> = { ok: true; value: T } | { ok: false; error: PgError };
 
-export type TransactionOptions = {
-  timeoutMs?: number;
-  /**
-   * Send COMMIT as soon as the callback returns, pipelined behind the statements it issued but did
-   * not await, instead of after their answers: the transaction ends one round trip sooner (what a
-   * lock taken by the last statement is held for). A failed statement aborts the transaction, so
-   * the server answers that COMMIT with ROLLBACK, and the failure is the result as usual.
-   */
-  pipelineCommit?: boolean;
-};
+export type TransactionOptions = { timeoutMs?: number };
 
 export async function runTransaction<T>(pool: Pool, defaultTimeoutMs: number, fn: (tx: Tx) => Promise<T>, options: TransactionOptions = {}): Promise<TransactionResult<T>> {
   const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
@@ -31,13 +22,13 @@ export async function runTransaction<T>(pool: Pool, defaultTimeoutMs: number, fn
   if (!pinned.ok) return pinned;
   const connection = pinned.connection;
   try {
-    return await inside(connection, timeoutMs, fn, options.pipelineCommit === true);
+    return await inside(connection, timeoutMs, fn);
   } finally {
     pool.release(connection);
   }
 }
 
-async function inside<T>(connection: Connection, timeoutMs: number, fn: (tx: Tx) => Promise<T>, pipelineCommit: boolean): Promise<TransactionResult<T>> {
+async function inside<T>(connection: Connection, timeoutMs: number, fn: (tx: Tx) => Promise<T>): Promise<TransactionResult<T>> {
   const begun = await connection.query('BEGIN', [], { timeoutMs });
   if (!begun.ok) return begun;
   let open = true;
@@ -64,23 +55,13 @@ async function inside<T>(connection: Connection, timeoutMs: number, fn: (tx: Tx)
     throw error;
   }
   open = false;
-  if (pipelineCommit && failure === null) {
-    const committing = connection.query('COMMIT', [], { timeoutMs });
-    await Promise.all(issued);
-    const committed = await committing;
-    if (failure !== null) return { ok: false, error: failure };
-    return finished(committed, value);
-  }
   // Statements the callback started but did not await still belong to this transaction.
   await Promise.all(issued);
   if (failure !== null) {
     await rollback(connection, timeoutMs);
     return { ok: false, error: failure };
   }
-  return finished(await connection.query('COMMIT', [], { timeoutMs }), value);
-}
-
-function finished<T>(committed: QueryResult, value: T): TransactionResult<T> {
+  const committed = await connection.query('COMMIT', [], { timeoutMs });
   if (!committed.ok) return committed;
   // COMMIT of a transaction the server already aborted answers ROLLBACK, not an error.
   if (committed.command !== 'COMMIT') return { ok: false, error: new PgError('query', 'the transaction was rolled back by the server') };

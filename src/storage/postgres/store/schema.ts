@@ -19,6 +19,70 @@ export const STRIPES = 64;
 /** The LISTEN/NOTIFY channel of committed arrivals. */
 export const ARRIVALS_CHANNEL = 'webhook_api_arrivals';
 
+/**
+ * One insert transaction's work, server-side, so the client sends it in one statement with COMMIT
+ * pipelined behind it (writer.ts explains the order). The rows go in first, unnumbered, in
+ * parallel with other transactions, in message_id order (two transactions that share ids lock
+ * them in the same order; a repeated id in the batch is inserted once, at its first occurrence).
+ * Then the arrival step under the advisory lock: the new rows are numbered in batch order, the
+ * per-sender counts (in sender order) and this connection's stripe of the totals are added, and
+ * NOTIFY goes out (delivered only if this commits). Counting inside the locked step means no row
+ * lock on a count is ever held while waiting for anything else. A sender is new when its count
+ * after the upsert is just what this batch added. The name carries a version: a later change is a
+ * new function, so replicas of both versions work during a rolling upgrade.
+ */
+const STORE_FUNCTION = `CREATE FUNCTION webhook_api_store_v1(
+    p_ids text[], p_froms text[], p_tos text[], p_tss text[], p_texts text[], p_created timestamptz[], p_keys text[], p_folds text[],
+    p_lock bigint, p_channel text, p_payload text)
+  RETURNS TABLE (stored_id text, stored_seq bigint) LANGUAGE plpgsql AS $$
+  DECLARE
+    new_ids text[];
+    new_froms text[];
+    out_ids text[];
+    out_seqs bigint[];
+  BEGIN
+    -- A lock wait (another transaction's same id, the arrival step) ends in seconds, and so does a
+    -- transaction its client left idle.
+    PERFORM set_config('lock_timeout', '5s', true), set_config('idle_in_transaction_session_timeout', '15s', true);
+    WITH ins AS (
+      INSERT INTO messages AS m (message_id, from_msisdn, to_msisdn, ts, text, created_at, ts_key, text_fold)
+      SELECT i.id, i.f, i.t, i.ts, i.x, i.c, i.k, i.fold
+        FROM unnest(p_ids, p_froms, p_tos, p_tss, p_texts, p_created, p_keys, p_folds) WITH ORDINALITY AS i(id, f, t, ts, x, c, k, fold, ord)
+        ORDER BY i.id COLLATE "C", i.ord
+      ON CONFLICT (message_id) DO NOTHING
+      RETURNING m.message_id, m.from_msisdn
+    ), placed AS (
+      SELECT ins.message_id, ins.from_msisdn, min(b.ord) AS ord
+        FROM ins JOIN unnest(p_ids) WITH ORDINALITY AS b(id, ord) ON b.id = ins.message_id
+        GROUP BY ins.message_id, ins.from_msisdn
+    )
+    SELECT array_agg(placed.message_id ORDER BY placed.ord), array_agg(placed.from_msisdn ORDER BY placed.ord) INTO new_ids, new_froms FROM placed;
+    IF new_ids IS NULL THEN
+      RETURN;
+    END IF;
+
+    PERFORM pg_advisory_xact_lock(p_lock);
+    WITH numbered AS (
+      INSERT INTO arrivals AS a (seq, message_id)
+      SELECT nextval('arrival_seq'), o.id FROM (SELECT n.id, n.ord FROM unnest(new_ids) WITH ORDINALITY AS n(id, ord) ORDER BY n.ord) o
+      RETURNING a.seq, a.message_id
+    )
+    SELECT array_agg(numbered.message_id ORDER BY numbered.seq), array_agg(numbered.seq ORDER BY numbered.seq) INTO out_ids, out_seqs FROM numbered;
+    WITH per AS (
+      SELECT s.f AS from_msisdn, count(*) AS n FROM unnest(new_froms) AS s(f) GROUP BY s.f
+    ), counted AS (
+      INSERT INTO sender_counts AS c (from_msisdn, n) SELECT per.from_msisdn, per.n FROM per ORDER BY per.from_msisdn
+      ON CONFLICT (from_msisdn) DO UPDATE SET n = c.n + excluded.n
+      RETURNING c.from_msisdn, c.n
+    )
+    INSERT INTO message_totals AS t (stripe, total, senders)
+    SELECT pg_backend_pid() % ${STRIPES}, cardinality(new_ids), count(*) FILTER (WHERE counted.n = per.n)
+      FROM counted JOIN per ON per.from_msisdn = counted.from_msisdn
+    ON CONFLICT (stripe) DO UPDATE SET total = t.total + excluded.total, senders = t.senders + excluded.senders;
+    PERFORM pg_notify(p_channel, p_payload || ':' || out_seqs[1] || ':' || out_seqs[cardinality(out_seqs)]);
+    RETURN QUERY SELECT * FROM unnest(out_ids, out_seqs);
+  END $$`;
+
 export const MIGRATIONS: readonly (readonly string[])[] = [
   [
     `CREATE TABLE messages (
@@ -84,6 +148,7 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
      END $$`,
     `CREATE TRIGGER messages_counts_au AFTER UPDATE OF from_msisdn, message_id ON messages
        FOR EACH ROW EXECUTE FUNCTION webhook_api_messages_changed()`,
+    STORE_FUNCTION,
   ],
 ];
 

@@ -6,20 +6,20 @@
 // The arrival sequence. A PostgreSQL sequence hands out numbers before commit, so numbering rows
 // as they are inserted would let a lower seq commit after a higher one had been fanned out (two
 // replicas, or two transactions of one): a client resuming after the higher would never see the
-// lower. So rows are inserted first, unnumbered, in parallel with other transactions; then, as the
-// last step before COMMIT, the transaction takes a transaction-level advisory lock and numbers its
-// new rows in the arrivals table (insert-sql.ts). The lock is released only after the commit is
+// lower. So the store function (schema.ts) inserts the rows first, unnumbered, in parallel with
+// other transactions; then, as its last step, it takes a transaction-level advisory lock and
+// numbers its new rows in the arrivals table. The lock is released only once the commit is
 // complete and visible, so the next transaction numbers after it: commit order is seq order,
-// everywhere, and a snapshot that sees a seq sees every lower one. COMMIT is pipelined behind the
-// numbering statement, so the lock is held for that small insert and the commit's flush, never
-// across a round trip to this process. (A transaction that sends NOTIFY holds PostgreSQL's own
-// notification lock through its commit anyway, so commits that notify are serialised regardless;
-// the advisory lock adds the numbering step to that section.)
+// everywhere, and a snapshot that sees a seq sees every lower one. The function call is a statement
+// of its own (its own transaction, committed before the answer), so the lock is held for that small
+// insert, the counts, NOTIFY and the commit's WAL flush, never across a round trip to this process. (A transaction that sends NOTIFY holds
+// PostgreSQL's own notification lock from the start of its commit to its end anyway, so commits
+// that notify are serialised regardless; the advisory lock adds the numbering step to that.)
 import type { Message } from '../../../domain/message.ts';
 import type { PgClient, PgError } from '../client.ts';
 import type { Arrival, InsertResult, NewMessage } from '../../store.ts';
 import type { Feed } from './feed.ts';
-import { ARRIVE, arriveParams, INSERT, insertParams, LOCK, SETTINGS } from './insert-sql.ts';
+import { STORE, storeParams } from './insert-sql.ts';
 import { toDb } from './text.ts';
 
 /** Most messages one transaction takes; the rest go in the next one, so latency stays bounded. */
@@ -54,35 +54,25 @@ export function createWriter(pg: PgClient, feed: Feed, now: () => Date): Writer 
   async function commit(rows: readonly NewMessage[]): Promise<{ ok: true; value: Committed } | { ok: false; error: PgError }> {
     const ids = rows.map((m) => toDb(m.messageId));
     const { batch, keep } = feed.begin();
-    const result = await pg.transaction(async (tx) => {
-      void tx.query(SETTINGS.sql, [], { name: SETTINGS.name });
-      const inserted = await tx.query(INSERT.sql, insertParams(rows), { name: INSERT.name });
-      const created = new Map<number, number>();
-      if (!inserted.ok) return { created };
-      const fresh = new Set(inserted.rows.map((r) => String(r['message_id'])));
-      const positions: number[] = [];
+    // One statement, so its own transaction: it commits before the server's ReadyForQuery, which is
+    // when the answer is taken (a failed commit is an error before it). One round trip per batch.
+    const stored = await pg.query(STORE.sql, storeParams(rows, `${feed.origin}:${batch}`), { name: STORE.name, timeoutMs: WRITE_TIMEOUT_MS });
+    const created = new Map<number, number>();
+    if (stored.ok) {
+      const seqOf = new Map(stored.rows.map((r) => [String(r['stored_id']), Number(r['stored_seq'])]));
+      const arrivals: Arrival[] = [];
       ids.forEach((id, i) => {
-        if (fresh.delete(id)) positions.push(i); // the first occurrence of each new id
+        const seq = seqOf.get(id);
+        const m = rows[i];
+        if (seq === undefined || m === undefined) return;
+        seqOf.delete(id); // the first occurrence of an id is the one stored
+        created.set(i, seq);
+        arrivals.push({ seq, message: { message_id: m.messageId, from: m.from, to: m.to, ts: m.ts, text: m.text } });
       });
-      if (positions.length === 0) return { created };
-      void tx.query(LOCK.sql, LOCK.params, { name: LOCK.name });
-      // Not awaited: the transaction's COMMIT goes out right behind it (pipelineCommit).
-      void tx.query(ARRIVE.sql, arriveParams(positions.map((i) => ids[i] ?? ''), `${feed.origin}:${batch}`), { name: ARRIVE.name }).then((arrived) => {
-        if (!arrived.ok) return;
-        const seqOf = new Map(arrived.rows.map((r) => [String(r['message_id']), Number(r['seq'])]));
-        const arrivals: Arrival[] = [];
-        for (const i of positions) {
-          const seq = seqOf.get(ids[i] ?? '');
-          const m = rows[i];
-          if (seq === undefined || m === undefined) continue;
-          created.set(i, seq);
-          arrivals.push({ seq, message: { message_id: m.messageId, from: m.from, to: m.to, ts: m.ts, text: m.text } });
-        }
-        arrivals.sort((a, b) => a.seq - b.seq);
-        if (keep) feed.arrived(batch, arrivals);
-      });
-      return { created };
-    }, { pipelineCommit: true, timeoutMs: WRITE_TIMEOUT_MS });
+      arrivals.sort((a, b) => a.seq - b.seq);
+      if (keep) feed.arrived(batch, arrivals);
+    }
+    const result: { ok: true; value: Committed } | { ok: false; error: PgError } = stored.ok ? { ok: true, value: { created } } : stored;
     if (result.ok) {
       writeFailed = false;
     } else {
