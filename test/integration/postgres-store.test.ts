@@ -114,3 +114,23 @@ test('the database ready line names the backend and server, never the password; 
   assert.deepEqual(await nowhere.waitExit(30_000), { code: 1, signal: null });
   assert.ok(!`${nowhere.stdout()}${nowhere.stderr()}`.includes('secret-pw-9876'));
 });
+
+test('rows inserted behind the service are counted and numbered at the next start (they show in /stats and in the live tail\'s replay)', async (t) => {
+  if (!havePostgres(t)) return;
+  const { db } = await database();
+  const first = await freshService(t, { database: db });
+  assert.equal((await first.deliver(message({ message_id: 'own-1' }))).status, 200);
+  await first.stop();
+  await db.sql(`INSERT INTO messages (message_id, from_msisdn, to_msisdn, ts, text, created_at, ts_key, text_fold)
+    VALUES ('outside-1', '+15550000009', '+1', '2025-01-15T10:00:00Z', 'Hi', now(), '2025-01-15T10:00:00.000000000Z', 'hi')`);
+  const second = await freshService(t, { database: db });
+  assert.equal(second.logs.find((l) => l['msg'] === 'database ready')?.['recounted'], true);
+  const stats = await bodyOf(await second.get('/stats'));
+  assert.deepEqual([stats.total_messages, stats.senders_count], [2, 2]);
+  const tail = await openSse(`${second.url}/messages/stream`, { 'Last-Event-ID': '0' });
+  t.after(() => tail.close());
+  await tail.waitFor('both', (events) => messagesOf(events).length === 2);
+  assert.deepEqual(messagesOf(tail.events).map((m) => m.message['message_id']), ['own-1', 'outside-1']);
+  const third = await freshService(t, { database: db });
+  assert.equal(third.logs.find((l) => l['msg'] === 'database ready')?.['recounted'], false, 'counted once');
+});

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Param, PgClient, Tx } from '../client.ts';
 import { PgError } from '../errors.ts';
-import { MIGRATION_LOCK, MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
+import { ARRIVAL_LOCK, MIGRATION_LOCK, MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
 
 export type MigrationReport = { from: number; to: number; backfilled: number; recounted: boolean };
 
@@ -41,11 +41,13 @@ async function checkServer(pg: PgClient): Promise<PgError | null> {
 }
 
 /**
- * Rebuilds the totals from the table when they disagree with it (rows inserted or truncated by
- * other tools). The comparison is one statement, so one snapshot; the rebuild holds off writers.
+ * Rebuilds the totals from the table when they disagree with it, and numbers rows that have no
+ * arrival (both: rows inserted or truncated by other tools). The comparison is one statement, so
+ * one snapshot; the rebuild holds off writers, and numbers under the arrival lock like they do.
  */
 async function reconcile(tx: Tx): Promise<boolean> {
-  const check = 'SELECT (SELECT count(*) FROM messages) = (SELECT COALESCE(sum(total), 0) FROM message_totals) AS agree';
+  const check = `SELECT (SELECT count(*) FROM messages) = (SELECT COALESCE(sum(total), 0) FROM message_totals)
+    AND (SELECT count(*) FROM messages) = (SELECT count(*) FROM arrivals) AS agree`;
   if ((await must(tx, check))[0]?.['agree'] === true) return false;
   await must(tx, 'LOCK TABLE messages IN SHARE ROW EXCLUSIVE MODE');
   if ((await must(tx, check))[0]?.['agree'] === true) return false;
@@ -54,6 +56,9 @@ async function reconcile(tx: Tx): Promise<boolean> {
   await must(tx, 'DELETE FROM message_totals');
   await must(tx, 'INSERT INTO message_totals (stripe, total, senders) SELECT 0, (SELECT count(*) FROM messages), (SELECT count(*) FROM sender_counts)');
   await must(tx, 'DELETE FROM arrivals a WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.message_id = a.message_id)');
+  await must(tx, 'SELECT pg_advisory_xact_lock($1::bigint)', [ARRIVAL_LOCK]);
+  await must(tx, `INSERT INTO arrivals (seq, message_id) SELECT nextval('arrival_seq'), u.message_id FROM
+    (SELECT m.message_id FROM messages m WHERE NOT EXISTS (SELECT 1 FROM arrivals a WHERE a.message_id = m.message_id) ORDER BY m.created_at, m.message_id) u`);
   return true;
 }
 
