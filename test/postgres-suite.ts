@@ -1,4 +1,5 @@
-// `npm run test:postgres`: the integration suite a second time, with every test service on
+// `npm run test:postgres`: the integration suite a second time (and the reliability tests that
+// are about the service rather than its storage engine), with every test service on
 // PostgreSQL (TEST_DATABASE=postgres: test/helpers/test-database.ts gives each test a fresh
 // database) on one throwaway cluster started here and stopped at the end. Left out, by name:
 // - files that test the PostgreSQL client or both backends already (they need no second run);
@@ -39,12 +40,16 @@ const SQLITE_TESTS = [
   'a stream whose first read was still running when shutdown began', // a gated SQLite worker store
 ];
 
+/** Reliability tests run again on PostgreSQL: many racing deliveries, and seeded hostile reads. */
+const RELIABILITY = ['concurrency.test.ts', 'hostile-reads.test.ts'];
+
 export function postgresSuiteFiles(): string[] {
   const dir = join(HERE, 'integration');
-  return readdirSync(dir)
+  const integration = readdirSync(dir)
     .filter((f) => f.endsWith('.test.ts') && !NOT_AGAIN.has(f) && !SQLITE_FILES.has(f))
     .sort()
     .map((f) => join(dir, f));
+  return [...integration, ...RELIABILITY.map((f) => join(HERE, 'reliability', f))];
 }
 
 async function main(): Promise<number> {
