@@ -501,7 +501,7 @@ function printPostgres(r: PostgresIngestResult): string[] {
   const rows = Object.entries(r.rows).map(([c, x]) => `${name[c as keyof typeof name]} ${x.stored} stored / ${x.acknowledged_new_ids} acknowledged${x.stored === x.acknowledged_new_ids ? '' : ' <-- MISMATCH'}`);
   return [
     `Ingest on PostgreSQL beside SQLite: ${r.connections} connections split over the replicas, ${r.seconds_per_round}s per round after 1s warm-up, PG_POOL_SIZE ${r.pool_size}, a local cluster with fsync and synchronous_commit on`,
-    table(['round', 'configuration', 'req/s', 'p50 ms', 'p99 ms', 'errors'], r.rounds.map((x, i) => [String(Math.floor(i / 4) + 1), name[x.configuration], fmt(x.rps, 0), fmt(x.latency.p50), fmt(x.latency.p99), Object.keys(x.errors).length === 0 ? '0' : JSON.stringify(x.errors)])),
+    table(['round', 'configuration', 'req/s', 'p50 ms', 'p99 ms', 'commits/s', 'new per commit', 'errors'], r.rounds.map((x, i) => [String(Math.floor(i / 4) + 1), name[x.configuration], fmt(x.rps, 0), fmt(x.latency.p50), fmt(x.latency.p99), fmt(x.commits_per_second, 0), fmt(x.messages_per_commit, 1), Object.keys(x.errors).length === 0 ? '0' : JSON.stringify(x.errors)])),
     '',
     table(['median', 'req/s', 'p50 ms', 'p99 ms', '× SQLite'], (['sqlite', 'postgres_1', 'postgres_3', 'postgres_3_no_lock'] as const).map((c) => [name[c], fmt(r.median[c].rps, 0), fmt(r.median[c].p50_ms), fmt(r.median[c].p99_ms), c === 'sqlite' ? '1' : fmt(r.ratio_to_sqlite[c])])),
     `the arrival lock's cost: PostgreSQL ×3 with it / without it = ${fmt(r.ratio_lock)} (median of the rounds' ratios)`,

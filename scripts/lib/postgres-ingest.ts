@@ -16,7 +16,16 @@ import { webhookPicker, webhookPool } from './workload.ts';
 
 export type Configuration = 'sqlite' | 'postgres_1' | 'postgres_3' | 'postgres_3_no_lock';
 const CONFIGURATIONS: readonly Configuration[] = ['sqlite', 'postgres_1', 'postgres_3', 'postgres_3_no_lock'];
-export type PgRound = { configuration: Configuration; replicas: number; rps: number; latency: Latency; errors: Record<string, number> };
+export type PgRound = {
+  configuration: Configuration;
+  replicas: number;
+  rps: number;
+  latency: Latency;
+  errors: Record<string, number>;
+  /** PostgreSQL only: transactions committed per second in the database, and new messages per commit. */
+  commits_per_second: number | null;
+  messages_per_commit: number | null;
+};
 export type PostgresIngestResult = {
   connections: number;
   seconds_per_round: number;
@@ -136,6 +145,12 @@ export async function postgresIngest(o: PostgresIngestOptions): Promise<Postgres
     children.push(...Object.values(services).flat());
     const rounds: PgRound[] = [];
     const acknowledged: Record<Configuration, number> = { sqlite: 0, postgres_1: 0, postgres_3: 0, postgres_3_no_lock: 0 };
+    const databaseOf: Record<Configuration, string | null> = { sqlite: null, postgres_1: one, postgres_3: three, postgres_3_no_lock: unlocked };
+    const commitsOf = async (database: string | null): Promise<number | null> => {
+      if (database === null) return null;
+      const r = await watcher.query('SELECT xact_commit FROM pg_stat_database WHERE datname = $1', [database], { name: 'bench_commits' });
+      return r.ok ? Number(r.rows[0]?.['xact_commit'] ?? NaN) : null;
+    };
     const waits = new Map<string, number>();
     const waitsUnlocked = new Map<string, number>();
     for (let round = 1; round <= o.rounds && !o.interrupted(); round += 1) {
@@ -149,11 +164,19 @@ export async function postgresIngest(o: PostgresIngestOptions): Promise<Postgres
         const warm = merge(await load(o.warmupMs));
         const sampler = configuration === 'postgres_3' ? sampleWaits(watcher, three, waits)
           : configuration === 'postgres_3_no_lock' ? sampleWaits(watcher, unlocked, waitsUnlocked) : null;
+        const commitsBefore = await commitsOf(databaseOf[configuration]);
         const measured = merge(await load(o.seconds * 1000));
         await sampler?.stop();
+        // The statistics collector reports with a delay of up to half a second: wait for it.
+        const commitsAfter = databaseOf[configuration] === null ? null : await new Promise<number | null>((resolve) => setTimeout(() => resolve(commitsOf(databaseOf[configuration])), 700));
+        const commits = commitsBefore === null || commitsAfter === null ? null : commitsAfter - commitsBefore;
         acknowledged[configuration] += warm.okNew + measured.okNew;
         const l = latency(measured.latencies);
-        rounds.push({ configuration, replicas: replicas.length, rps: measured.latencies.length / measured.seconds, latency: l, errors: measured.errors });
+        rounds.push({
+          configuration, replicas: replicas.length, rps: measured.latencies.length / measured.seconds, latency: l, errors: measured.errors,
+          commits_per_second: commits === null ? null : commits / measured.seconds,
+          messages_per_commit: commits === null || commits === 0 ? null : measured.okNew / commits,
+        });
         o.say(`round ${round} ${configuration.padEnd(10)} ${Math.round(measured.latencies.length / measured.seconds)} req/s · p50 ${l.p50} ms · p99 ${l.p99} ms`);
       }
     }
