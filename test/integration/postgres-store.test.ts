@@ -134,3 +134,21 @@ test('rows inserted behind the service are counted and numbered at the next star
   const third = await freshService(t, { database: db });
   assert.equal(third.logs.find((l) => l['msg'] === 'database ready')?.['recounted'], false, 'counted once');
 });
+
+test('a batch commits with synchronous_commit on even where the database is set to off; stronger settings are kept', async (t) => {
+  if (!havePostgres(t)) return;
+  const { db, name } = await database();
+  const svc = await freshService(t, { database: db });
+  assert.equal((await svc.deliver(message({ message_id: 'first' }))).status, 200);
+  const admin = postgresDatabase(cluster().url('postgres', 'sslmode=disable'));
+  const settingInside = async (setting: string): Promise<unknown> => {
+    await admin.sql(`ALTER DATABASE ${name} SET synchronous_commit = ${setting}`);
+    // What the store function leaves in force for the commit of its own transaction.
+    const rows = await db.sql(`WITH s AS (SELECT * FROM webhook_api_store_v1('{x-${setting}}', '{+1}', '{+2}', '{2025-01-15T10:00:00Z}', '{t}',
+      ARRAY[now()], '{2025-01-15T10:00:00.000000000Z}', '{t}', 1, 'unused_channel', 'test:1')) SELECT (SELECT count(*) FROM s) AS n, current_setting('synchronous_commit') AS setting`);
+    return rows[0]?.['setting'];
+  };
+  assert.equal(await settingInside('off'), 'on');
+  assert.equal(await settingInside('remote_apply'), 'remote_apply');
+  assert.equal(await settingInside('local'), 'local');
+});

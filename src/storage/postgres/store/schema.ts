@@ -44,6 +44,11 @@ const STORE_FUNCTION = `CREATE FUNCTION webhook_api_store_v1(
     -- A lock wait (another transaction's same id, the arrival step) ends in seconds, and so does a
     -- transaction its client left idle.
     PERFORM set_config('lock_timeout', '5s', true), set_config('idle_in_transaction_session_timeout', '15s', true);
+    -- A 200 means durable: a database or role set to synchronous_commit = off does not weaken it
+    -- (any stronger setting, such as remote_apply, is kept).
+    IF current_setting('synchronous_commit') = 'off' THEN
+      PERFORM set_config('synchronous_commit', 'on', true);
+    END IF;
     WITH ins AS (
       INSERT INTO messages AS m (message_id, from_msisdn, to_msisdn, ts, text, created_at, ts_key, text_fold)
       SELECT i.id, i.f, i.t, i.ts, i.x, i.c, i.k, i.fold
