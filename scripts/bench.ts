@@ -12,8 +12,11 @@
 //    as the client can (rows/s, and the peak RSS of a service started for that export alone), and
 //    ingest with 100 live tails open against none (a child process reads the streams), in
 //    alternating rounds, as a ratio.
+// 4. With --postgres (it needs PostgreSQL installed; scripts/lib/postgres-ingest.ts): ingest into
+//    PostgreSQL with one replica and with three on one database, beside SQLite, in alternating
+//    rounds with the same load, as ratios to SQLite, and what the server's backends wait on.
 //
-//   npm run bench -- [--seconds 5] [--rounds 3] [--connections 64] [--rows 1000000] [--json]
+//   npm run bench -- [--seconds 5] [--rounds 3] [--connections 64] [--rows 1000000] [--postgres] [--json]
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
@@ -31,9 +34,10 @@ import { fmt, latency, median, mib, table, type Latency } from './lib/report.ts'
 import { seedDatabase } from './lib/seed-db.ts';
 import { BASE_MS, MEAN_GAP_MS, RARE_WORD, sender } from './lib/seed-data.ts';
 import { webhookPicker, webhookPool } from './lib/workload.ts';
+import { postgresIngest, type PostgresIngestResult } from './lib/postgres-ingest.ts';
 
 const USAGE =
-  'node scripts/bench.ts [--entry dist|src] [--seconds 5] [--rounds 3] [--connections 64] [--dup-ratio 0.1] [--rows 1000000] [--seed 42] [--streams 100] [--skip-ingest] [--skip-reads] [--skip-reading] [--json]';
+  'node scripts/bench.ts [--entry dist|src] [--seconds 5] [--rounds 3] [--connections 64] [--dup-ratio 0.1] [--rows 1000000] [--seed 42] [--streams 100] [--skip-ingest] [--skip-reads] [--skip-reading] [--postgres] [--json]';
 const { flags } = parseFlags(USAGE, {
   entry: { type: 'string' },
   seconds: { type: 'string' },
@@ -46,6 +50,7 @@ const { flags } = parseFlags(USAGE, {
   'skip-ingest': { type: 'boolean' },
   'skip-reads': { type: 'boolean' },
   'skip-reading': { type: 'boolean' },
+  postgres: { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 }, 0);
@@ -90,7 +95,11 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 async function start(file: string, db: string): Promise<ServiceChild> {
-  const child = await startServiceChild(file, { WEBHOOK_SECRET: secret, DATABASE_URL: `sqlite:///${db}` }, `${db}.log`);
+  return startWith(file, { DATABASE_URL: `sqlite:///${db}` }, `${db}.log`);
+}
+
+async function startWith(file: string, env: Record<string, string>, log: string): Promise<ServiceChild> {
+  const child = await startServiceChild(file, { WEBHOOK_SECRET: secret, ...env }, log);
   children.add(child);
   return child;
 }
@@ -487,19 +496,44 @@ function printReading(r: ReadingResult): string[] {
   ];
 }
 
+function printPostgres(r: PostgresIngestResult): string[] {
+  const name = { sqlite: 'SQLite', postgres_1: 'PostgreSQL ×1', postgres_3: 'PostgreSQL ×3', postgres_3_no_lock: 'PostgreSQL ×3, no arrival lock (unsafe)' } as const;
+  const rows = Object.entries(r.rows).map(([c, x]) => `${name[c as keyof typeof name]} ${x.stored} stored / ${x.acknowledged_new_ids} acknowledged${x.stored === x.acknowledged_new_ids ? '' : ' <-- MISMATCH'}`);
+  return [
+    `Ingest on PostgreSQL beside SQLite: ${r.connections} connections split over the replicas, ${r.seconds_per_round}s per round after 1s warm-up, PG_POOL_SIZE ${r.pool_size}, a local cluster with fsync and synchronous_commit on`,
+    table(['round', 'configuration', 'req/s', 'p50 ms', 'p99 ms', 'commits/s', 'new per commit', 'errors'], r.rounds.map((x, i) => [String(Math.floor(i / 4) + 1), name[x.configuration], fmt(x.rps, 0), fmt(x.latency.p50), fmt(x.latency.p99), fmt(x.commits_per_second, 0), fmt(x.messages_per_commit, 1), Object.keys(x.errors).length === 0 ? '0' : JSON.stringify(x.errors)])),
+    '',
+    table(['median', 'req/s', 'p50 ms', 'p99 ms', '× SQLite'], (['sqlite', 'postgres_1', 'postgres_3', 'postgres_3_no_lock'] as const).map((c) => [name[c], fmt(r.median[c].rps, 0), fmt(r.median[c].p50_ms), fmt(r.median[c].p99_ms), c === 'sqlite' ? '1' : fmt(r.ratio_to_sqlite[c])])),
+    `the arrival lock's cost: PostgreSQL ×3 with it / without it = ${fmt(r.ratio_lock)} (median of the rounds' ratios)`,
+    `rows: ${rows.join('; ')}`,
+    `PostgreSQL ×3, what the server's client backends were doing (share of 10 ms samples): ${Object.entries(r.waits_postgres_3).slice(0, 8).map(([k, v]) => `${k} ${fmt(v * 100, 1)}%`).join(', ')}`,
+    `the same without the arrival lock: ${Object.entries(r.waits_postgres_3_no_lock).slice(0, 8).map(([k, v]) => `${k} ${fmt(v * 100, 1)}%`).join(', ')}`,
+  ];
+}
+
 try {
   const machine = { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', node: process.version, load_average_at_start: loadavg().map((x) => Math.round(x * 100) / 100) };
   say(`bench: ${machine.cpus} CPUs (${machine.cpu_model}), node ${machine.node}, load average ${machine.load_average_at_start.join(' ')}`);
-  const result: { machine: typeof machine; entry: string; ingest?: IngestResult; reads?: ReadsResult; reading?: ReadingResult } = { machine, entry };
+  const result: { machine: typeof machine; entry: string; ingest?: IngestResult; reads?: ReadsResult; reading?: ReadingResult; postgres?: PostgresIngestResult } = { machine, entry };
   if (flags['skip-ingest'] !== true) result.ingest = await ingest();
   if (flags['skip-reads'] !== true && !interrupted) result.reads = await reads();
   if (flags['skip-reading'] !== true && !interrupted) result.reading = await reading();
+  if (flags['postgres'] === true && !interrupted) {
+    result.postgres = await postgresIngest({
+      dir, secret, seconds, rounds, connections, dupRatio, poolPerSecond: POOL_PER_SECOND, warmupMs: WARMUP_MS, say,
+      start: (env, log) => startWith(entry, env, log),
+      stop,
+      stats: statsOf,
+      interrupted: () => interrupted,
+    });
+  }
   if (asJson) process.stdout.write(`${JSON.stringify(result)}\n`);
   else {
     const lines = [`webhook-api bench · ${machine.cpus} CPUs · node ${machine.node} · load average at start ${machine.load_average_at_start.join(' ')}`, ''];
     if (result.ingest !== undefined) lines.push(...printIngest(result.ingest), '');
     if (result.reads !== undefined) lines.push(...printReads(result.reads), '');
-    if (result.reading !== undefined) lines.push(...printReading(result.reading));
+    if (result.reading !== undefined) lines.push(...printReading(result.reading), '');
+    if (result.postgres !== undefined) lines.push(...printPostgres(result.postgres));
     process.stdout.write(`${lines.join('\n')}\n`);
   }
 } catch (err) {

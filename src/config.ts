@@ -5,8 +5,17 @@ import { createHash, createSecretKey, type KeyObject } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { MAX_PREVIOUS_KEYS, KEY_NAMES, signingKey, WHSEC_MAX_BYTES, WHSEC_MIN_BYTES, WHSEC_PREFIX, type SigningKey } from './webhook/schemes/keys.ts';
 import { parseReadToken, type ReadToken } from './auth/read-token.ts';
+import { isPostgresUrl, parsePostgresUrl, type PgConnectionConfig } from './storage/postgres/url.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/**
+ * Where messages are stored, from DATABASE_URL: a SQLite file (the default), or a PostgreSQL
+ * database shared by several replicas. Only storage/open.ts looks at `kind`.
+ */
+export type DatabaseTarget =
+  | Readonly<{ kind: 'sqlite'; path: string }>
+  | Readonly<{ kind: 'postgres'; connection: PgConnectionConfig; poolSize: number }>;
 
 export type Config = Readonly<{
   /**
@@ -14,7 +23,8 @@ export type Config = Readonly<{
    * Buffer, and inspecting it never shows the bytes); null when unset or empty (not ready).
    */
   webhookSecret: KeyObject | null;
-  /** A filesystem path or ":memory:". */
+  database: DatabaseTarget;
+  /** The SQLite file (a filesystem path or ":memory:"); empty when DATABASE_URL names PostgreSQL. */
   databasePath: string;
   logLevel: LogLevel;
   port: number;
@@ -45,6 +55,7 @@ export type ConfigResult = { ok: true; config: Config } | { ok: false; problems:
 export type Env = Readonly<Record<string, string | undefined>>;
 
 export const DEFAULT_DATABASE_URL = 'sqlite:///./data/app.db';
+export const DEFAULT_PG_POOL_SIZE = 4;
 const MAX_BODY_CEILING = 1024 * 1024 * 1024;
 export const DEFAULT_TOLERANCE_SECONDS = 300;
 export const DEFAULT_WHATSAPP_MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -126,7 +137,7 @@ export function parseDatabaseUrl(url: string): Parsed<string> {
   const name = scheme[1] ?? '';
   // Only the scheme is echoed: a URL may carry credentials.
   if (name.toLowerCase() !== 'sqlite') {
-    return { ok: false, problem: `DATABASE_URL: unsupported scheme "${name}"; use sqlite:///relative/path.db, sqlite:////absolute/path.db or a file path` };
+    return { ok: false, problem: `DATABASE_URL: unsupported scheme "${name}"; use sqlite:///relative/path.db, sqlite:////absolute/path.db, a file path, or a postgres:// (postgresql://) URL` };
   }
   if (!url.slice(scheme[0].length).startsWith('///')) {
     return { ok: false, problem: 'DATABASE_URL: a sqlite URL needs three slashes (sqlite:///relative.db) or four (sqlite:////absolute.db)' };
@@ -135,6 +146,20 @@ export function parseDatabaseUrl(url: string): Parsed<string> {
   if (path === '') return { ok: false, problem: 'DATABASE_URL: the sqlite URL names no file' };
   if (path.includes('?')) return { ok: false, problem: 'DATABASE_URL: query parameters are not supported' };
   return { ok: true, value: path };
+}
+
+/**
+ * DATABASE_URL as a storage target. postgres:// and postgresql:// URLs are parsed by the
+ * PostgreSQL client's parser (its problems never repeat any part of the URL: it holds a password);
+ * anything else is a SQLite URL or file path. PGSSLROOTCERT is libpq's variable for the CA file.
+ */
+export function parseDatabaseTarget(url: string, poolSize: number, sslRootCert: string | undefined): { ok: true; value: DatabaseTarget } | { ok: false; problems: string[] } {
+  if (isPostgresUrl(url)) {
+    const parsed = parsePostgresUrl(url, { sslRootCert });
+    return parsed.ok ? { ok: true, value: Object.freeze({ kind: 'postgres', connection: parsed.config, poolSize }) } : parsed;
+  }
+  const path = parseDatabaseUrl(url);
+  return path.ok ? { ok: true, value: Object.freeze({ kind: 'sqlite', path: path.value }) } : { ok: false, problems: [path.problem] };
 }
 
 function parseInteger(name: string, raw: string, min: number, max: number): Parsed<number> {
@@ -212,9 +237,18 @@ export function loadConfig(environment: Env, readFile: ReadValueFile = readValue
   const previous = take(parseWebhookSecretPrevious(env['WEBHOOK_SECRET_PREVIOUS']), []);
   const grace = read(env, 'SHUTDOWN_GRACE_SECONDS');
   const maxStreams = read(env, 'MAX_STREAMS');
+  const poolSize = read(env, 'PG_POOL_SIZE');
+  const parsedTarget = parseDatabaseTarget(
+    read(env, 'DATABASE_URL') ?? DEFAULT_DATABASE_URL,
+    poolSize === undefined ? DEFAULT_PG_POOL_SIZE : take(parseInteger('PG_POOL_SIZE', poolSize, 1, 100), DEFAULT_PG_POOL_SIZE),
+    read(env, 'PGSSLROOTCERT')?.trim(),
+  );
+  if (!parsedTarget.ok) problems.push(...parsedTarget.problems);
+  const database: DatabaseTarget = parsedTarget.ok ? parsedTarget.value : { kind: 'sqlite', path: '' };
   const config: Config = Object.freeze({
     webhookSecret: current?.utf8 ?? null,
-    databasePath: take(parseDatabaseUrl(read(env, 'DATABASE_URL') ?? DEFAULT_DATABASE_URL), ''),
+    database,
+    databasePath: database.kind === 'sqlite' ? database.path : '',
     logLevel: level === undefined ? 'info' : take(parseLogLevel(level), 'info'),
     port: port === undefined ? 8000 : take(parseInteger('PORT', port, 0, 65535), 0),
     host: read(env, 'HOST')?.trim() ?? '0.0.0.0',

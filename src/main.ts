@@ -3,7 +3,7 @@ import { loadConfig } from './config.ts';
 import { createLineBuffer } from './log/line-buffer.ts';
 import { describeError } from './log/logger.ts';
 import { startService } from './service.ts';
-import { databaseAccessHint } from './storage/sqlite/access-hint.ts';
+import { openHint } from './storage/open.ts';
 
 const out = createLineBuffer((chunk) => void process.stdout.write(chunk));
 const exit = (code: number): never => {
@@ -42,6 +42,6 @@ try {
     });
   }
 } catch (err) {
-  fatal('could not start', err, databaseAccessHint(loaded.config.databasePath));
+  fatal('could not start', err, openHint(loaded.config.database));
   exit(1);
 }

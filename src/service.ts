@@ -15,7 +15,7 @@ import { createBurstLog } from './log/burst.ts';
 import { createLogger, type Logger } from './log/logger.ts';
 import { createReading } from './messages/reading.ts';
 import { createServiceMetrics, UNMATCHED_PATH, type ServiceMetrics } from './metrics/service-metrics.ts';
-import { openWorkerStore } from './storage/sqlite/worker-store.ts';
+import { openConfiguredStore } from './storage/open.ts';
 import { createInFlightLimit, MAX_IN_FLIGHT_WEBHOOKS } from './webhook/in-flight.ts';
 import type { Store } from './storage/store.ts';
 import { budgetFor, createByteBudget } from './whatsapp/budget.ts';
@@ -26,7 +26,7 @@ export type ServiceOptions = {
   /** Where log lines go (stdout in production). */
   write: (line: string) => void;
   clock?: Clock;
-  /** A store to use instead of opening config.databasePath (tests inject failing ones). */
+  /** A store to use instead of opening the one DATABASE_URL names (tests inject failing ones). */
   store?: Store;
   busyTimeoutMs?: number;
   /** Overrides config.shutdownGraceSeconds (tests use fractions of a second). */
@@ -83,9 +83,9 @@ export async function startService(config: Config, options: ServiceOptions): Pro
 
   let store = options.store;
   if (store === undefined) {
-    const opened = await openWorkerStore({ path: config.databasePath, now: () => clock.now(), ...(options.busyTimeoutMs !== undefined && { busyTimeoutMs: options.busyTimeoutMs }) });
+    const opened = await openConfiguredStore(config.database, { now: () => clock.now(), logger, ...(options.busyTimeoutMs !== undefined && { busyTimeoutMs: options.busyTimeoutMs }) });
     store = opened.store;
-    logger.info('database ready', { schema_from: opened.migration.from, schema_version: opened.migration.to, backfilled_rows: opened.migration.backfilled, recounted: opened.migration.recounted });
+    logger.info('database ready', opened.ready);
   }
   const inFlight = createInFlightLimit(options.maxInFlightWebhooks ?? MAX_IN_FLIGHT_WEBHOOKS);
   const whatsappBodies = createByteBudget(budgetFor(config.whatsappMaxBodyBytes, options.whatsappBodyBudgetBytes));

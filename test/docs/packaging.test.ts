@@ -235,3 +235,96 @@ test('README: every `docker run` of the service is as locked down as compose, wi
   assert.deepEqual(at(api, 'cap_drop'), ['ALL']);
   assert.deepEqual(at(api, 'security_opt'), ['no-new-privileges:true']);
 });
+
+// PostgreSQL: k8s/postgres/ (three stateless replicas) and docker-compose.postgres.yml (two).
+const pgK8s = Object.fromEntries(['deployment.yaml', 'pdb.yaml', 'examples/secret.yaml'].map((f) => [String(at(parseYaml(read(`k8s/postgres/${f}`)), 'kind')), parseYaml(read(`k8s/postgres/${f}`))]));
+const pgDeployment = pgK8s['Deployment'] ?? null;
+const pgPod = at(pgDeployment, 'spec', 'template', 'spec');
+const pgContainer = at(pgPod, 'containers', 0);
+const envOf = (c: Yaml): Record<string, Yaml> => Object.fromEntries(list(at(c, 'env')).map((e) => [String(at(e, 'name')), at(e, 'value')]));
+
+/** What the service's config makes of a container's environment, with NAME_FILE paths read from `files`. */
+function configFrom(env: Record<string, Yaml>, files: Record<string, string>): ReturnType<typeof loadConfig> {
+  return loadConfig(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])), (path) => {
+    const value = files[path];
+    return value === undefined ? { ok: false, problem: `no file ${path}` } : { ok: true, value };
+  });
+}
+
+test('k8s/postgres: three replicas rolled one at a time, a disruption budget, no volume claim, the same locked-down pod as the SQLite one', () => {
+  assert.equal(at(pgDeployment, 'metadata', 'name'), at(deployment, 'metadata', 'name'), 'the same Deployment, so k8s/service.yaml and the scrape config fit');
+  assert.equal(at(pgDeployment, 'spec', 'replicas'), 3);
+  assert.equal(at(pgDeployment, 'spec', 'strategy', 'type'), 'RollingUpdate');
+  assert.equal(at(pgDeployment, 'spec', 'strategy', 'rollingUpdate', 'maxUnavailable'), 0, 'a new pod is ready before an old one stops');
+  assert.deepEqual(at(pgDeployment, 'spec', 'selector'), at(deployment, 'spec', 'selector'));
+  assert.deepEqual(at(pgDeployment, 'spec', 'template', 'metadata'), at(deployment, 'spec', 'template', 'metadata'));
+  const budget = pgK8s['PodDisruptionBudget'] ?? null;
+  assert.equal(at(budget, 'apiVersion'), 'policy/v1');
+  assert.deepEqual(at(budget, 'spec', 'selector'), at(pgDeployment, 'spec', 'selector'));
+  assert.ok(Number(at(budget, 'spec', 'maxUnavailable')) < Number(at(pgDeployment, 'spec', 'replicas')) - 1, 'disruptions leave more than one replica serving');
+
+  const volumes = list(at(pgPod, 'volumes'));
+  assert.ok(volumes.every((v) => !Object.hasOwn(v as object, 'persistentVolumeClaim')), 'no volume claim');
+  assert.ok(!list(at(pgContainer, 'volumeMounts')).some((m) => at(m, 'mountPath') === '/data'));
+  for (const key of ['image', 'imagePullPolicy', 'ports', 'livenessProbe', 'readinessProbe', 'lifecycle', 'resources', 'securityContext']) {
+    assert.deepEqual(at(pgContainer, key), at(container, key), `container ${key} as in k8s/deployment.yaml`);
+  }
+  for (const key of ['securityContext', 'terminationGracePeriodSeconds', 'automountServiceAccountToken']) assert.deepEqual(at(pgPod, key), at(pod, key), `pod ${key}`);
+});
+
+test('k8s/postgres: DATABASE_URL and the webhook secret are files from the Secret; the config reads them as a PostgreSQL target; the example holds placeholders only', () => {
+  const names = new Set<string>();
+  loadConfig(new Proxy({}, { get: (_t, key) => (typeof key === 'string' && names.add(key), undefined) }));
+  const env = envOf(pgContainer);
+  for (const name of Object.keys(env)) assert.ok(names.has(name), `${name} is read by the config`);
+  assert.equal(env['DATABASE_URL'], '', "empty, so the image's SQLite default does not compete with DATABASE_URL_FILE");
+  const mount = list(at(pgContainer, 'volumeMounts')).find((m) => at(m, 'name') === 'secrets');
+  assert.equal(at(mount ?? null, 'readOnly'), true);
+  const volume = list(at(pgPod, 'volumes')).find((v) => at(v, 'name') === 'secrets');
+  const secret = pgK8s['Secret'] ?? null;
+  assert.equal(at(volume ?? null, 'secret', 'secretName'), at(secret, 'metadata', 'name'));
+  const files: Record<string, string> = {};
+  for (const [key, value] of Object.entries(at(secret, 'stringData') as Record<string, Yaml>)) {
+    assert.match(String(value), /REPLACE-/, `${key} is a placeholder`);
+    files[`${String(at(mount ?? null, 'mountPath'))}/${key}`] = String(value);
+  }
+  const loaded = configFrom(env, files);
+  assert.ok(loaded.ok, loaded.ok ? '' : loaded.problems.join('; '));
+  assert.equal(loaded.config.database.kind, 'postgres');
+  assert.equal(loaded.config.database.kind === 'postgres' && loaded.config.database.connection.sslmode, 'verify-full', 'the example verifies the server');
+  assert.ok(loaded.config.webhookSecret !== null);
+  assert.ok(!existsSync(join(root, 'k8s', 'postgres', 'secret.yaml')), 'no Secret in k8s/postgres/ itself');
+});
+
+test('docker-compose.postgres.yml: PostgreSQL with SCRAM and a health check, two replicas on it, each on its own port, as locked down as docker-compose.yml', () => {
+  const pgCompose = parseYaml(read('docker-compose.postgres.yml'));
+  assert.deepEqual(Object.keys(at(pgCompose, 'services') as object), ['postgres', 'api']);
+  const postgres = at(pgCompose, 'services', 'postgres');
+  const replicaApi = at(pgCompose, 'services', 'api');
+  assert.match(String(at(postgres, 'image')), /^postgres:1[3-9]\b/, 'PostgreSQL 13 or later (SPEC.md)');
+  assert.match(String(at(postgres, 'environment', 'POSTGRES_INITDB_ARGS')), /--auth-host=scram-sha-256/);
+  assert.equal(at(postgres, 'environment', 'POSTGRES_PASSWORD'), '${POSTGRES_PASSWORD:?POSTGRES_PASSWORD must be set}');
+  assert.ok(at(postgres, 'healthcheck', 'test') !== null);
+  assert.ok(Object.hasOwn(at(pgCompose, 'volumes') as object, String(list(at(postgres, 'volumes'))[0]).split(':')[0] ?? ''), 'the data is in a named volume');
+
+  const replicas = Number(at(replicaApi, 'deploy', 'replicas'));
+  assert.equal(replicas, 2);
+  const [hostPorts, containerPort] = String(list(at(replicaApi, 'ports'))[0]).split(':');
+  const [low, high] = String(hostPorts).split('-').map(Number);
+  assert.equal(Number(containerPort), defaults.ok ? defaults.config.port : 0);
+  assert.equal((high ?? 0) - (low ?? 0) + 1, replicas, 'a host port per replica');
+  assert.equal(at(replicaApi, 'depends_on', 'postgres', 'condition'), 'service_healthy');
+  assert.ok(!Object.hasOwn(replicaApi as object, 'volumes'), 'no data volume: the replicas keep no state');
+  for (const key of ['build', 'image', 'read_only', 'tmpfs', 'cap_drop', 'security_opt', 'healthcheck', 'stop_grace_period', 'restart']) {
+    assert.deepEqual(at(replicaApi, key), at(api, key), `${key} as in docker-compose.yml`);
+  }
+  const environment = Object.fromEntries(Object.entries(at(replicaApi, 'environment') as Record<string, Yaml>)
+    .map(([k, v]) => [k, String(v).replace(/\$\{POSTGRES_PASSWORD:\?[^}]*\}/g, 'pw123').replace(/\$\{WEBHOOK_SECRET:\?[^}]*\}/g, 'secret').replace(/\$\{LOG_LEVEL:-([A-Z]+)\}/g, '$1')]));
+  const loaded = configFrom(environment, {});
+  assert.ok(loaded.ok, loaded.ok ? '' : loaded.problems.join('; '));
+  assert.ok(loaded.config.database.kind === 'postgres');
+  assert.equal(loaded.config.database.connection.host, 'postgres', 'the compose service');
+  assert.equal(loaded.config.database.connection.user, at(postgres, 'environment', 'POSTGRES_USER'));
+  assert.equal(loaded.config.database.connection.database, at(postgres, 'environment', 'POSTGRES_DB'));
+  assert.equal(loaded.config.database.connection.password?.reveal(), 'pw123');
+});

@@ -2,10 +2,10 @@
 // body the code has must be documented there.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { routeTable, type AppDeps } from '../../src/app.ts';
-import { FILE_VARIABLES, loadConfig } from '../../src/config.ts';
+import { DEFAULT_PG_POOL_SIZE, FILE_VARIABLES, loadConfig } from '../../src/config.ts';
 import { ERRORS } from '../../src/http/errors.ts';
 import { createServiceMetrics, WEBHOOK_RESULTS, WHATSAPP_MESSAGE_RESULTS, WHATSAPP_STATUSES } from '../../src/metrics/service-metrics.ts';
 import { KEY_NAMES } from '../../src/webhook/schemes/keys.ts';
@@ -38,7 +38,7 @@ test('every environment variable the config reads is in the README table', () =>
   const env = new Proxy({}, { get: (_t, key) => (typeof key === 'string' && read.add(key), undefined) });
   loadConfig(env);
   assert.deepEqual([...read].sort(), [
-    'DATABASE_URL', 'DATABASE_URL_FILE', 'HOST', 'LOG_LEVEL', 'MAX_BODY_BYTES', 'MAX_STREAMS', 'PORT', 'READ_TOKEN', 'READ_TOKEN_FILE', 'SHUTDOWN_GRACE_SECONDS',
+    'DATABASE_URL', 'DATABASE_URL_FILE', 'HOST', 'LOG_LEVEL', 'MAX_BODY_BYTES', 'MAX_STREAMS', 'PGSSLROOTCERT', 'PG_POOL_SIZE', 'PORT', 'READ_TOKEN', 'READ_TOKEN_FILE', 'SHUTDOWN_GRACE_SECONDS',
     'WEBHOOK_SECRET', 'WEBHOOK_SECRET_FILE', 'WEBHOOK_SECRET_PREVIOUS', 'WEBHOOK_SECRET_PREVIOUS_FILE', 'WEBHOOK_TOLERANCE_SECONDS',
     'WHATSAPP_APP_SECRET', 'WHATSAPP_APP_SECRET_FILE', 'WHATSAPP_MAX_BODY_BYTES', 'WHATSAPP_VERIFY_TOKEN', 'WHATSAPP_VERIFY_TOKEN_FILE',
   ]);
@@ -111,4 +111,19 @@ test('the Senders section: every scheme, Meta\'s dashboard fields, rotation, the
     assert.ok(readme.includes(text), `test vector part ${text}`);
   }
   assert.ok(readme.includes('webhook_signatures_verified_total{job="webhook-api",key="previous_1"}'), 'the rotation query');
+});
+
+test('Running on PostgreSQL: when to choose it, the connection string, every sslmode, the pool, the manifests, compose and the migration script', () => {
+  const start = readme.indexOf('\n## Running on PostgreSQL\n');
+  assert.ok(start !== -1, 'the section exists');
+  const section = readme.slice(start, readme.indexOf('\n## ', start + 10));
+  for (const text of ['**When to choose it.**', '**Connection string.**', '**TLS.**', '**Pool size.**', '**Moving from SQLite.**', 'postgres://', 'postgresql://', 'PG_POOL_SIZE', 'PGSSLROOTCERT', 'DATABASE_URL_FILE']) {
+    assert.ok(section.includes(text), `mentions ${text}`);
+  }
+  for (const mode of ['disable', 'prefer', 'require', 'verify-full']) assert.match(section, new RegExp(`^\\| \`${mode}\``, 'm'), `sslmode ${mode} in the table`);
+  for (const file of ['k8s/postgres/deployment.yaml', 'k8s/postgres/pdb.yaml', 'k8s/postgres/examples/secret.yaml', 'docker-compose.postgres.yml', 'scripts/sqlite-to-postgres.ts']) {
+    assert.ok(section.includes(file), `names ${file}`);
+    assert.ok(existsSync(join(root, file)), `${file} exists`);
+  }
+  assert.ok(section.includes(`(default ${DEFAULT_PG_POOL_SIZE})`), 'the pool size default as in the config');
 });

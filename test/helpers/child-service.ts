@@ -57,14 +57,18 @@ export type Child = {
 
 export type SpawnOptions = {
   cwd?: string;
-  /** Another entry file (a compiled dist/main.js), and node flags before it. */
+  /** Another entry file (a compiled dist/main.js, or a script), node flags before it and arguments after it. */
   entry?: string;
   nodeArgs?: readonly string[];
+  args?: readonly string[];
 };
 
-/** Runs src/main.ts with exactly `env` (plus PATH); SIGKILLed when the test ends if still running. */
+/**
+ * Runs src/main.ts (or `entry` with `args`) with exactly `env` (plus PATH); SIGKILLed when the test
+ * ends if still running.
+ */
 export function spawnChild(t: AfterHook, env: Record<string, string>, options: SpawnOptions = {}): Child {
-  const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), options.entry ?? MAIN], {
+  const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), options.entry ?? MAIN, ...(options.args ?? [])], {
     cwd: options.cwd ?? ROOT,
     env: { PATH: process.env['PATH'] ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

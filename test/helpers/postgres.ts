@@ -141,7 +141,7 @@ export async function startCluster(t: After, options: ClusterOptions = {}): Prom
     'synchronous_commit = on',
     "password_encryption = 'scram-sha-256'",
     'shared_buffers = 16MB',
-    'max_connections = 60',
+    'max_connections = 150',
     "log_min_messages = 'warning'",
     ...(certificates === null ? [] : ['ssl = on', `ssl_cert_file = '${join(root, 'server.crt')}'`, `ssl_key_file = '${join(root, 'server.key')}'`]),
   ];

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { loadConfig, type Config, type Env } from '../../src/config.ts';
 import { startService, type RunningService, type ServiceOptions } from '../../src/service.ts';
 import { sign } from '../../src/webhook/signature.ts';
+import { newTestDatabase, sqliteDatabase, testBackend, type TestDatabase } from './test-database.ts';
 
 export const SECRET = 'test-secret';
 
@@ -12,7 +13,10 @@ export type LogLine = Record<string, unknown>;
 
 export type TestService = RunningService & {
   dir: string;
+  /** The SQLite file; empty when the service runs on PostgreSQL (TEST_DATABASE=postgres). */
   dbPath: string;
+  /** The database the service stores in, for tests that look at the rows or start another service on it. */
+  database: TestDatabase;
   config: Config;
   /** Every log line written so far, parsed. */
   logs: LogLine[];
@@ -29,8 +33,10 @@ export type TestService = RunningService & {
 
 export type TestServiceOptions = {
   env?: Env;
-  /** Use this database file instead of a fresh one (e.g. a legacy file made by the test). */
+  /** Use this SQLite file instead of a fresh database (e.g. a legacy file made by the test). */
   dbPath?: string;
+  /** Use this database (another service's, or one from newTestDatabase) instead of a fresh one. */
+  database?: TestDatabase;
 } & Partial<Pick<ServiceOptions, 'store' | 'busyTimeoutMs' | 'clock' | 'shutdownGraceMs' | 'timeoutMs' | 'maxInFlightWebhooks' | 'whatsappBodyBudgetBytes' | 'streamHeartbeatMs' | 'streamMaxUnreadBytes' | 'bodyGate'>>;
 
 export function tempDir(): string {
@@ -43,8 +49,11 @@ export function signBody(body: string | Buffer, secret: string = SECRET): string
 
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
   const dir = tempDir();
-  const dbPath = options.dbPath ?? join(dir, 'app.db');
-  const loaded = loadConfig({ WEBHOOK_SECRET: SECRET, DATABASE_URL: dbPath, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'DEBUG', ...options.env });
+  // A fresh database of the backend under test, unless the test names one.
+  const database = options.dbPath !== undefined ? sqliteDatabase(options.dbPath)
+    : options.database ?? (testBackend() === 'postgres' && options.store === undefined ? await newTestDatabase({ after: () => {} }) : sqliteDatabase(join(dir, 'app.db')));
+  const dbPath = database.path;
+  const loaded = loadConfig({ WEBHOOK_SECRET: SECRET, DATABASE_URL: database.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'DEBUG', ...options.env });
   if (!loaded.ok) throw new Error(`bad test config: ${loaded.problems.join('; ')}`);
   const config = loaded.config;
   let raw = '';
@@ -82,6 +91,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     ...service,
     dir,
     dbPath,
+    database,
     config,
     logs,
     rawLog: () => raw,

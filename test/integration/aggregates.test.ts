@@ -19,25 +19,19 @@ async function deliverAll(svc: TestService, messages: Record<string, unknown>[])
   }
 }
 
-/** What /stats must say, computed the slow way from the file itself. */
-function counted(path: string): { total: number; senders: number; top: { from: string; count: number }[] } {
-  const db = new DatabaseSync(path, { readOnly: true });
-  try {
-    const total = Number(db.prepare('SELECT COUNT(*) AS n FROM messages').get()?.['n']);
-    const senders = Number(db.prepare('SELECT COUNT(DISTINCT from_msisdn) AS n FROM messages').get()?.['n']);
-    const top = db
-      .prepare('SELECT from_msisdn, COUNT(*) AS n FROM messages GROUP BY from_msisdn ORDER BY n DESC, from_msisdn LIMIT 10')
-      .all()
-      .map((r) => ({ from: String(r['from_msisdn']), count: Number(r['n']) }));
-    return { total, senders, top };
-  } finally {
-    db.close();
-  }
+/** What /stats must say, computed the slow way from the table itself (the same SQL on either backend). */
+async function counted(svc: TestService): Promise<{ total: number; senders: number; top: { from: string; count: number }[] }> {
+  const one = async (sql: string): Promise<number> => Number((await svc.database.sql(sql))[0]?.['n']);
+  const total = await one('SELECT COUNT(*) AS n FROM messages');
+  const senders = await one('SELECT COUNT(DISTINCT from_msisdn) AS n FROM messages');
+  const top = (await svc.database.sql('SELECT from_msisdn, COUNT(*) AS n FROM messages GROUP BY from_msisdn ORDER BY n DESC, from_msisdn LIMIT 10'))
+    .map((r) => ({ from: String(r['from_msisdn']), count: Number(r['n']) }));
+  return { total, senders, top };
 }
 
 async function assertStatsMatchTable(svc: TestService): Promise<void> {
   const stats = await bodyOf(await svc.get('/stats'));
-  const truth = counted(svc.dbPath);
+  const truth = await counted(svc);
   assert.equal(stats.total_messages, truth.total);
   assert.equal(stats.senders_count, truth.senders);
   assert.deepEqual(stats.messages_per_sender, truth.top);
@@ -71,16 +65,15 @@ test('ad-hoc DELETE and UPDATE of the sender keep /stats equal to the table', as
     message({ message_id: 'd3', from: B }),
     message({ message_id: 'd4', from: C }),
   ]);
-  const other = new DatabaseSync(svc.dbPath);
-  t.after(() => other.close());
-
-  other.exec(`DELETE FROM messages WHERE message_id = 'd4'`); // C's only message: C is no sender any more
+  // Another connection, as an operator's ad-hoc SQL would be (the same statements on either backend).
+  const other = svc.database;
+  await other.sql(`DELETE FROM messages WHERE message_id = 'd4'`); // C's only message: C is no sender any more
   await assertStatsMatchTable(svc);
-  other.exec(`UPDATE messages SET from_msisdn = '${C}' WHERE message_id = 'd1'`);
+  await other.sql(`UPDATE messages SET from_msisdn = '${C}' WHERE message_id = 'd1'`);
   await assertStatsMatchTable(svc);
-  other.exec(`UPDATE messages SET to_msisdn = '+19999' WHERE message_id = 'd2'`); // not the sender: nothing moves
+  await other.sql(`UPDATE messages SET to_msisdn = '+19999' WHERE message_id = 'd2'`); // not the sender: nothing moves
   await assertStatsMatchTable(svc);
-  other.exec('DELETE FROM messages');
+  await other.sql('DELETE FROM messages');
   await assertStatsMatchTable(svc);
   assert.deepEqual(await bodyOf(await svc.get('/stats')), {
     total_messages: 0,

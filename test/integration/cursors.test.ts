@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { createPool } from '../helpers/http-client.ts';
 import { bodyOf, freshService, message, seed, signBody, startTestService, tempDir, type TestService } from '../helpers/service.ts';
+import { newTestDatabase } from '../helpers/test-database.ts';
 
 type Item = { message_id: string; from: string; to: string; ts: string; text: string | null };
 type PageOf = { status: number; body: { data: Item[]; total: number; limit: number; offset: number }; link: string | null };
@@ -182,20 +183,18 @@ test('a forged, altered or misused cursor is a 422 at ["query","cursor"], never 
 });
 
 test('a cursor stays valid after a restart (its key lives in the database)', async (t) => {
-  const dir = tempDir();
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const dbPath = join(dir, 'cursor.db');
-  const one = await startTestService({ dbPath });
+  const database = await newTestDatabase(t);
+  const one = await startTestService({ database });
   await seed(one, Array.from({ length: 4 }, (_, i) => message({ message_id: `r-${i}`, ts: at(i) })));
   const next = nextOf((await page(one, '/messages?limit=2&q=hello')).link) ?? '';
   await one.stop();
-  const two = await startTestService({ dbPath });
+  const two = await startTestService({ database });
   t.after(() => two.stop());
   assert.deepEqual((await page(two, next)).body.data.map((m) => m.message_id), ['r-2', 'r-3']);
-  const db = new DatabaseSync(dbPath, { readOnly: true });
-  const key = db.prepare("SELECT key FROM service_keys WHERE name = 'cursor'").get()?.['key'];
-  db.close();
-  assert.ok(key instanceof Uint8Array && key.length === 32);
+  const key = (await database.sql("SELECT key FROM service_keys WHERE name = 'cursor'"))[0]?.['key'];
+  // A BLOB in SQLite, a bytea (read back as \x…) in PostgreSQL.
+  const bytes = typeof key === 'string' ? Buffer.from(key.replace(/^\\x/, ''), 'hex') : key;
+  assert.ok(bytes instanceof Uint8Array && bytes.length === 32);
 });
 
 test('rows of the earlier service with an unreadable ts are paged by cursor too', async (t) => {

@@ -155,19 +155,21 @@ test('LISTEN/NOTIFY: delivered to every subscriber of the channel, in order, wit
   assert.deepEqual(b.slice(6), ['committed', 'marker']);
 });
 
-test('LISTEN survives the loss of its connection: re-LISTENed, onReconnect says a gap may have happened, delivery resumes', async (t) => {
+test('LISTEN survives the loss of its connection: onDisconnect at once, re-LISTENed, onReconnect says a gap may have happened, delivery resumes', async (t) => {
   if (!havePostgres(t)) return;
   const cluster = theCluster();
   const db = await cluster.createDatabase();
   const pool = poolFor(t, configFor(cluster, db), fast);
   const got: string[] = [];
   let reconnects = 0;
-  const sub = await pool.listen('tail', (p) => got.push(p), () => reconnects++);
+  const events: string[] = [];
+  const sub = await pool.listen('tail', (p) => got.push(p), () => (reconnects++, events.push('reconnect')), () => events.push('disconnect'));
   assert.ok(sub.ok);
   ok(await pool.query("SELECT pg_notify('tail', 'before')"));
   await eventually('before', () => got.includes('before'));
   terminateAll(cluster, db);
   await eventually('onReconnect after the kill', () => reconnects === 1);
+  assert.deepEqual(events, ['disconnect', 'reconnect'], 'told of the loss before the reconnect');
   ok(await pool.query("SELECT pg_notify('tail', 'after kill')"));
   await eventually('after kill', () => got.includes('after kill'));
   await cluster.restart();

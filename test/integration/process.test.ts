@@ -91,7 +91,7 @@ function assertAllJson(stdout: string): void {
 }
 
 test('invalid configuration exits 2 with one line per problem, no stack trace, no credentials', async (t) => {
-  const child = startChild(t, { PORT: 'abc', LOG_LEVEL: 'loud', DATABASE_URL: 'postgres://u:pw@h/db', WEBHOOK_SECRET: CHILD_SECRET });
+  const child = startChild(t, { PORT: 'abc', LOG_LEVEL: 'loud', DATABASE_URL: 'postgres://u:pw@h/db?sslmode=sometimes', WEBHOOK_SECRET: CHILD_SECRET });
   const exit = await child.waitExit();
   assert.deepEqual(exit, { code: 2, signal: null });
   const output = `${child.stdout()}${child.stderr()}`;

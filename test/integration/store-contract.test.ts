@@ -12,7 +12,7 @@ storeContract('sqlite', async () => {
   const path = join(dir, 'contract.db');
   const open = async (): Promise<Store> => (await openWorkerStore({ path, now: () => new Date() })).store;
   let current = await open();
-  const backend = {
+  return {
     store: current,
     async reopen() {
       await current.close();
@@ -30,5 +30,4 @@ storeContract('sqlite', async () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  return backend;
 });

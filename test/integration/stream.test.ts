@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { openWorkerStore } from '../../src/storage/sqlite/worker-store.ts';
 import { withinMs } from '../helpers/child-service.ts';
 import { createPool } from '../helpers/http-client.ts';
@@ -18,13 +17,12 @@ import { failingStore } from '../helpers/stores.ts';
 const FIELDS = ['from', 'message_id', 'text', 'to', 'ts'];
 
 /** Every message in the database as (seq, message_id), in seq order: the ground truth. */
-function storedArrivals(svc: TestService): { seq: number; id: string }[] {
-  const db = new DatabaseSync(svc.dbPath, { readOnly: true });
-  try {
-    return db.prepare('SELECT rowid AS seq, message_id FROM messages ORDER BY rowid').all().map((r) => ({ seq: Number(r['seq']), id: String(r['message_id']) }));
-  } finally {
-    db.close();
-  }
+async function storedArrivals(svc: TestService): Promise<{ seq: number; id: string }[]> {
+  // SQLite's seq is the rowid; PostgreSQL numbers arrivals in a table of their own.
+  const rows = await svc.database.sql(svc.database.backend === 'sqlite'
+    ? 'SELECT rowid AS seq, message_id FROM messages ORDER BY rowid'
+    : 'SELECT seq, message_id FROM arrivals ORDER BY seq');
+  return rows.map((r) => ({ seq: Number(r['seq']), id: String(r['message_id']) }));
 }
 
 function stream(svc: TestService, query = '', headers: Record<string, string> = {}): Promise<SseClient> {
@@ -87,7 +85,7 @@ test('a stream sees exactly the created messages of 1,000 concurrent deliveries,
   assert.ok(!got.some((m) => m.message.message_id === 'before-the-stream'), 'only messages stored from now on');
   for (let i = 1; i < got.length; i += 1) assert.ok((got[i]?.id ?? 0) > (got[i - 1]?.id ?? 0), 'ids strictly increase');
   // The id is the store's arrival sequence, and the data is the stored message's five fields.
-  const truth = new Map(storedArrivals(svc).map((a) => [a.id, a.seq]));
+  const truth = new Map((await storedArrivals(svc)).map((a) => [a.id, a.seq]));
   for (const m of got) {
     assert.equal(truth.get(String(m.message.message_id)), m.id);
     assert.deepEqual(Object.keys(m.message).sort(), FIELDS);
@@ -122,7 +120,7 @@ test('resume with Last-Event-ID after disconnects, under concurrent ingest: noth
   await sync(svc, [last], 'resume-sentinel');
   seen.push(...messagesOf(last.events).map((m) => m.id));
 
-  const expected = storedArrivals(svc).map((a) => a.seq).filter((seq) => seq > 5);
+  const expected = (await storedArrivals(svc)).map((a) => a.seq).filter((seq) => seq > 5);
   assert.deepEqual(seen, expected);
 });
 
@@ -136,14 +134,14 @@ test('streams opened during concurrent ingest hand over from replay to live with
   const clients: { client: SseClient; after: number }[] = [];
   t.after(() => clients.forEach((c) => c.client.close()));
   for (let i = 0; i < 12; i += 1) {
-    const head = storedArrivals(svc).at(-1)?.seq ?? 0;
+    const head = (await storedArrivals(svc)).at(-1)?.seq ?? 0;
     const after = i % 3 === 0 ? 0 : Math.max(0, head - 40 * i);
     clients.push({ client: await stream(svc, '', { 'Last-Event-ID': String(after) }), after });
     await clients[0]?.client.waitFor('more arrivals', (events) => events.length >= 50 * (i + 1));
   }
   const total = await load.stop();
   await sync(svc, clients.map((c) => c.client), 'handover-sentinel');
-  const truth = storedArrivals(svc).map((a) => a.seq);
+  const truth = (await storedArrivals(svc)).map((a) => a.seq);
   for (const { client, after } of clients) {
     assert.deepEqual(messagesOf(client.events).map((m) => m.id), truth.filter((seq) => seq > after), `stream after ${after}`);
   }
@@ -172,7 +170,8 @@ test('from and q filter the replay and the live events', async (t) => {
   // The resume point still moves past the replayed rows that did not match.
   const plain = await stream(svc, '?from=%2B10000000000', { 'Last-Event-ID': '0' });
   t.after(() => plain.close());
-  await plain.waitFor('the head as its id', () => plain.lastId() === String(storedArrivals(svc).at(-1)?.seq));
+  const head = String((await storedArrivals(svc)).at(-1)?.seq);
+  await plain.waitFor('the head as its id', () => plain.lastId() === head);
   assert.equal(messagesOf(plain.events).length, 0);
 });
 
@@ -296,7 +295,7 @@ test('a client that stops reading is cut off once over the unread limit, and res
   const resumed = await stream(svc, '', { 'Last-Event-ID': '1' });
   t.after(() => resumed.close());
   await resumed.waitFor('every big message', (events) => messagesOf(events).length >= sent, 60_000);
-  assert.deepEqual(messagesOf(resumed.events).map((m) => m.id), storedArrivals(svc).map((a) => a.seq).filter((s) => s > 1));
+  assert.deepEqual(messagesOf(resumed.events).map((m) => m.id), (await storedArrivals(svc)).map((a) => a.seq).filter((s) => s > 1));
 });
 
 test('a stream outlives the request timeout; HEAD answers the head only', async (t) => {

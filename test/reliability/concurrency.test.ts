@@ -6,7 +6,6 @@ import { reportFigures } from '../helpers/figures.ts';
 import { createPool } from '../helpers/http-client.ts';
 import { createRandom, seedFromEnv } from '../helpers/seeded.ts';
 import { bodyOf, message, signBody, startTestService } from '../helpers/service.ts';
-import { DatabaseSync } from 'node:sqlite';
 
 test('200 parallel deliveries of one message_id: 200 × 200, one row, the first write kept', async (t) => {
   const svc = await startTestService();
@@ -53,9 +52,7 @@ test('interleaved new and repeated ids from 48 connections: rows = distinct ids 
     }
   }));
   assert.deepEqual([...statuses], [[200, deliveries.length]]);
-  const db = new DatabaseSync(svc.dbPath, { readOnly: true });
-  const rows = db.prepare('SELECT message_id FROM messages').all().map((r) => String(r['message_id']));
-  db.close();
+  const rows = (await svc.database.sql('SELECT message_id FROM messages')).map((r) => String(r['message_id']));
   assert.equal(rows.length, acked.size);
   assert.deepEqual(new Set(rows), acked);
   const created = svc.accessLogs().filter((l) => l['result'] === 'created').length;

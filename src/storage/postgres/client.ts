@@ -15,7 +15,8 @@ import type { Notification } from './connection.ts';
 export type PgClient = {
   query(sql: string, params?: readonly Param[], options?: ExecOptions): Promise<QueryResult>;
   transaction<T>(fn: (tx: Tx) => Promise<T>, options?: TransactionOptions): Promise<TransactionResult<T>>;
-  listen(channel: string, onNotify: (payload: string, notification: Notification) => void, onReconnect: () => void): Promise<ListenResult>;
+  /** onDisconnect: the LISTEN connection was lost (onReconnect follows once it is back). */
+  listen(channel: string, onNotify: (payload: string, notification: Notification) => void, onReconnect: () => void, onDisconnect?: () => void): Promise<ListenResult>;
   stats(): PoolStats;
   /** Fails whoever waits for a connection, lets in-flight queries finish, closes every connection. */
   close(): Promise<void>;
@@ -29,7 +30,7 @@ export function createPool(config: PgConnectionConfig, events: PoolEvents & { op
   return {
     query: (sql, params = [], queryOptions = {}) => pool.query(sql, params, queryOptions),
     transaction: (fn, transactionOptions) => pool.track(runTransaction(pool, options.queryTimeoutMs, fn, transactionOptions)),
-    listen: (channel, onNotify, onReconnect) => listener.listen(channel, { onNotify, onReconnect }),
+    listen: (channel, onNotify, onReconnect, onDisconnect) => listener.listen(channel, { onNotify, onReconnect, ...(onDisconnect !== undefined && { onDisconnect }) }),
     stats: () => pool.stats(),
     close: async () => {
       await listener.close();

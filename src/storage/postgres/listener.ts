@@ -13,6 +13,8 @@ export type Subscriber = Readonly<{
   onNotify: (payload: string, notification: Notification) => void;
   /** LISTEN is active again after a lost connection: notifications may have been missed. */
   onReconnect: () => void;
+  /** The LISTEN connection was lost: notifications sent from now until onReconnect are lost. */
+  onDisconnect?: () => void;
 }>;
 
 export type ListenResult = { ok: true; unlisten: () => Promise<void> } | { ok: false; error: PgError };
@@ -117,8 +119,10 @@ export class Listener {
   }
 
   #lost(connection: Connection, error: PgError | null): void {
-    if (this.#connection === connection) this.#connection = null;
+    const wasCurrent = this.#connection === connection;
+    if (wasCurrent) this.#connection = null;
     if (error !== null && !this.#closed) this.#onError(error);
+    if (wasCurrent && !this.#closed) for (const subscribers of this.#channels.values()) for (const subscriber of subscribers) subscriber.onDisconnect?.();
     this.#scheduleReconnect();
   }
 
