@@ -5,12 +5,12 @@
 // CommonJS on purpose: Docker starts it every interval, and a CommonJS entry costs about half the
 // CPU and 10 MiB less memory than an ES-module one (BENCHMARKS.md, "Container health check").
 // The shared modules are ES modules, loaded with require() (Node ≥ 22.12), from src/ or dist/.
-import type * as ConfigModule from './config.ts';
+import type * as ConfigValues from './config/values.ts';
 import type * as SelfCheckModule from './health/self-check.ts';
 
 const ext = __filename.endsWith('.cts') ? '.ts' : '.js';
 const { request } = require('node:http') as typeof import('node:http');
-const { listenAddress } = require(`./config${ext}`) as typeof ConfigModule;
+const { listenAddress } = require(`./config/values${ext}`) as typeof ConfigValues;
 const { SELF_CHECK_ROUTE, SELF_CHECK_USER_AGENT } = require(`./health/self-check${ext}`) as typeof SelfCheckModule;
 
 const { port, host } = listenAddress(process.env);
