@@ -223,7 +223,13 @@ describe('the image on a real Docker engine', { concurrency: true, timeout: 300_
     assert.equal(await dockerOk(['inspect', '--format', '{{.State.ExitCode}} {{.State.OOMKilled}}', container]), '0 false', 'exit 0, not SIGKILL (137)');
     const logs = await dockerOk(['logs', container]);
     const msgs = logs.split('\n').filter((l) => l.startsWith('{')).map((l) => (JSON.parse(l) as { msg?: string }).msg).filter((m) => m !== undefined);
-    assert.deepEqual(msgs.slice(-3), ['shutting down', 'grace period over, closing open connections', 'stopped']);
+    // The stalled body ends the drain one way or the other inside Docker's 10 s: cut by the body
+    // gate's 5 s deadline (a 408), or by the 8 s grace period (SHUTDOWN_GRACE_SECONDS).
+    const drained = msgs.slice(msgs.indexOf('shutting down'));
+    assert.ok(
+      drained.join() === 'shutting down,stopped' || drained.join() === 'shutting down,grace period over, closing open connections,stopped',
+      `the stop's lines: ${drained.join(' / ')}`,
+    );
   });
 
   it('a /data bind mount owned by root: exit 1 with a hint naming the folder and uid 65532', async (t) => {
