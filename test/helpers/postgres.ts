@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type SpawnOptions } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { after, before } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './tools.ts';
 
 type Skippable = { skip(message?: string): void };
 
@@ -72,18 +72,6 @@ export function havePostgres(t: Skippable, options: ClusterOptions = {}): boolea
   if (inCi()) assert.fail(`${why}, and CI must run these tests`);
   t.skip(why);
   return false;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 type Owner = { uid: number; gid: number } | null;
