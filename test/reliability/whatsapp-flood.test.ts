@@ -44,11 +44,14 @@ test(`${CONNECTIONS} connections flooding 3 MiB envelopes: bounded memory, no 5x
   const signedBody = paddedEnvelope(messages, LIMIT - 64);
   const unsignedBody = paddedEnvelope([textMessage(`${TEXT_MARK} unsigned`)], LIMIT - 64);
   const tooLarge = Buffer.concat([unsignedBody, Buffer.alloc(LIMIT - unsignedBody.length + 1, 0x20)]);
+  // A flood connection may also be cut off with a 408 when its body does not arrive within the body
+  // gate's deadline (the machine's two cores are busy pushing 768 MiB through loopback): that is the
+  // slow-client rule working, not a fault, and nothing of such a body is stored.
   const kinds: { name: string; body: Buffer; headers: Record<string, string>; expect: number[] }[] = [
-    { name: 'signed', body: signedBody, headers: { 'X-Hub-Signature-256': metaSignature(signedBody, SECRET) }, expect: [200, 503] },
-    { name: 'unsigned', body: unsignedBody, headers: {}, expect: [401, 503] },
-    { name: 'badly signed', body: unsignedBody, headers: { 'X-Hub-Signature-256': metaSignature(unsignedBody, 'wrong') }, expect: [401, 503] },
-    { name: 'streamed', body: unsignedBody, headers: { 'X-Hub-Signature-256': metaSignature(unsignedBody, 'wrong'), 'Transfer-Encoding': 'chunked' }, expect: [401, 503] },
+    { name: 'signed', body: signedBody, headers: { 'X-Hub-Signature-256': metaSignature(signedBody, SECRET) }, expect: [200, 503, 408] },
+    { name: 'unsigned', body: unsignedBody, headers: {}, expect: [401, 503, 408] },
+    { name: 'badly signed', body: unsignedBody, headers: { 'X-Hub-Signature-256': metaSignature(unsignedBody, 'wrong') }, expect: [401, 503, 408] },
+    { name: 'streamed', body: unsignedBody, headers: { 'X-Hub-Signature-256': metaSignature(unsignedBody, 'wrong'), 'Transfer-Encoding': 'chunked' }, expect: [401, 503, 408] },
     { name: 'too large', body: tooLarge, headers: { 'X-Hub-Signature-256': metaSignature(tooLarge, SECRET) }, expect: [413] },
   ];
 
