@@ -6,6 +6,7 @@ import type { WriteResult } from './database.ts';
 import { COMMITTING_OPS } from './protocol.ts';
 import type { Channel } from './worker-store.ts';
 import type { Arrival, CommitListener, NewMessage } from '../store.ts';
+import { tellListener as tell } from '../tell.ts';
 
 export type CommitFeed = {
   subscribe(listener: CommitListener): () => void;
@@ -17,17 +18,6 @@ type Answer = { ok: true; value: WriteResult[] } | { ok: false; error: unknown }
 
 export function createCommitFeed(): CommitFeed {
   const listeners = new Set<CommitListener>();
-
-  const tell = (listener: CommitListener, arrivals: readonly Arrival[] | null): void => {
-    try {
-      if (arrivals === null) listener.lost();
-      else listener.committed(arrivals);
-    } catch {
-      // A listener's fault must never fail the deliveries whose commit it was told of; it is told
-      // the feed is lost instead, which ends its streams (their clients resume from their last id).
-      if (arrivals !== null) tell(listener, null);
-    }
-  };
 
   function report(messages: readonly NewMessage[], answer: Answer): void {
     if (listeners.size === 0) return;

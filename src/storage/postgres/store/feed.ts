@@ -13,6 +13,7 @@
 // lost() (its clients resume with Last-Event-ID and replay from the database), and one that joins
 // then is told lost() at once.
 import type { Arrival, CommitListener } from '../../store.ts';
+import { tellListener as tell } from '../../tell.ts';
 
 export type BatchRead = (first: number, last: number) => Promise<{ ok: true; arrivals: Arrival[] } | { ok: false; error: unknown }>;
 
@@ -46,15 +47,6 @@ export function createFeed(origin: string, read: BatchRead): Feed {
   let listening = false;
   let chain: Promise<void> = Promise.resolve();
 
-  const tell = (listener: CommitListener, arrivals: readonly Arrival[] | null): void => {
-    try {
-      if (arrivals === null) listener.lost();
-      else listener.committed(arrivals);
-    } catch {
-      // As with SQLite's feed: a listener that throws is told the feed is lost instead.
-      if (arrivals !== null) tell(listener, null);
-    }
-  };
   const tellAll = (arrivals: readonly Arrival[] | null): void => {
     if (arrivals !== null && arrivals.length === 0) return;
     for (const listener of [...listeners]) tell(listener, arrivals);
