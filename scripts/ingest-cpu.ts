@@ -5,7 +5,11 @@
 // SQLite writer and reader, and the rest (V8's GC helpers, libuv's pool). With --pin the children
 // run on core 0 and this process (the load) on core 1.
 //
-//   node scripts/ingest-cpu.ts [--entry dist|src] [--seconds 5] [--rounds 2] [--connections 64] [--pin] [--only service|limit_b] [--node-args "--cpu-prof"]
+// Several builds side by side, interleaved round by round (an A/B of one change on this noisy
+// machine): --entries /tmp/before/main.js,dist (a copy of dist/ made before the change, then the
+// new build).
+//
+//   node scripts/ingest-cpu.ts [--entries dist,src,<path to main.js>] [--seconds 5] [--rounds 2] [--connections 64] [--pin] [--no-limit-b] [--node-args "--cpu-prof"]
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -13,27 +17,27 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ENTRIES, memoryKiB, startServiceChild, type ServiceChild } from './lib/child.ts';
-import { numberFlag, parseFlags, stringFlag, usageExit } from './lib/cli.ts';
+import { numberFlag, parseFlags, stringFlag } from './lib/cli.ts';
 import { runLoad } from './lib/raw-load.ts';
 import { fmt, latency } from './lib/report.ts';
 import { webhookPicker, webhookPool } from './lib/workload.ts';
 
-const USAGE = 'node scripts/ingest-cpu.ts [--entry dist|src] [--seconds 5] [--rounds 2] [--connections 64] [--pin] [--only service|limit_b] [--node-args "..."]';
+const USAGE = 'node scripts/ingest-cpu.ts [--entries dist,src,<main.js>] [--seconds 5] [--rounds 2] [--connections 64] [--pin] [--no-limit-b] [--node-args "..."]';
 const { flags } = parseFlags(USAGE, {
-  entry: { type: 'string' },
+  entries: { type: 'string' },
   seconds: { type: 'string' },
   rounds: { type: 'string' },
   connections: { type: 'string' },
   pin: { type: 'boolean' },
-  only: { type: 'string' },
+  'no-limit-b': { type: 'boolean' },
   'node-args': { type: 'string' },
 }, 0);
 const seconds = numberFlag(USAGE, flags, 'seconds', 5, true);
 const rounds = numberFlag(USAGE, flags, 'rounds', 2);
 const connections = numberFlag(USAGE, flags, 'connections', 64);
-const entry = ENTRIES[stringFlag(flags, 'entry') ?? 'dist'] ?? usageExit(USAGE, '--entry must be dist or src');
+const entries = (stringFlag(flags, 'entries') ?? 'dist').split(',').map((e) => ENTRIES[e] ?? e);
 const pin = flags['pin'] === true;
-const only = stringFlag(flags, 'only');
+const withLimitB = flags['no-limit-b'] !== true;
 const nodeArgs = stringFlag(flags, 'node-args');
 const LIMIT_B = fileURLToPath(new URL('./lib/limit-b.ts', import.meta.url));
 
@@ -92,8 +96,12 @@ async function measure(child: ServiceChild, name: string): Promise<void> {
 process.stdout.write(`load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}${pin ? ', pinned (server core 0, load core 1)' : ''}\n`);
 const env: Record<string, string> = nodeArgs === undefined ? {} : { NODE_OPTIONS: `--max-semi-space-size=4 ${nodeArgs}` };
 const children: [string, ServiceChild][] = [];
-if (only !== 'service') children.push(['limit_b', await startServiceChild(LIMIT_B, { WEBHOOK_SECRET: secret, ...env }, join(dir, 'b.log'))]);
-if (only !== 'limit_b') children.push(['service', await startServiceChild(entry, { WEBHOOK_SECRET: secret, DATABASE_URL: `sqlite:///${join(dir, 's.db')}`, ...env }, join(dir, 's.log'))]);
+if (withLimitB) children.push(['limit_b', await startServiceChild(LIMIT_B, { WEBHOOK_SECRET: secret, ...env }, join(dir, 'b.log'))]);
+for (const [i, entry] of entries.entries()) {
+  const name = entries.length === 1 ? 'service' : `svc-${String.fromCharCode(65 + i)}`;
+  if (i === 0 || entries.length > 1) process.stdout.write(`${name}: ${entry}\n`);
+  children.push([name, await startServiceChild(entry, { WEBHOOK_SECRET: secret, DATABASE_URL: `sqlite:///${join(dir, `s${i}.db`)}`, ...env }, join(dir, `s${i}.log`))]);
+}
 if (pin) {
   affinity(process.pid, '1');
   for (const [, c] of children) affinity(c.pid, '0');
