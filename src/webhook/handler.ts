@@ -48,19 +48,36 @@ function parseJson(bytes: Buffer): Parsed {
 
 /** The log fields a verification adds: scheme and key (when verified), delivery_id (Standard Webhooks). */
 function signatureLog(verdict: Verification): LogFields {
-  return {
-    ...(verdict.scheme !== null && { scheme: verdict.scheme }),
-    ...(verdict.ok && { key: verdict.key }),
-    ...(verdict.deliveryId !== undefined && { delivery_id: verdict.deliveryId }),
-  };
+  const fields: Record<string, unknown> = {};
+  if (verdict.scheme !== null) fields['scheme'] = verdict.scheme;
+  if (verdict.ok) fields['key'] = verdict.key;
+  if (verdict.deliveryId !== undefined) fields['delivery_id'] = verdict.deliveryId;
+  return fields;
 }
 
 type Outcome = (result: WebhookResult, reply: Reply, messageId?: string, signed?: LogFields) => Reply;
 
+/** Counts the outcome and adds its fields to the reply's log line (built in place: this runs for every delivery). */
+const outcomeOf = new WeakMap<WebhookDeps, Outcome>();
+
 function outcomes(deps: WebhookDeps): Outcome {
+  let outcome = outcomeOf.get(deps);
+  if (outcome === undefined) outcomeOf.set(deps, (outcome = newOutcome(deps)));
+  return outcome;
+}
+
+function newOutcome(deps: WebhookDeps): Outcome {
+  const counted = new Map<WebhookResult, () => void>();
   return (result, reply, messageId, signed) => {
-    deps.metrics.webhookRequests.inc([result]);
-    return withLog(reply, { ...(messageId !== undefined && { message_id: messageId }), dup: result === 'duplicate', result, ...signed });
+    let inc = counted.get(result);
+    if (inc === undefined) counted.set(result, (inc = deps.metrics.webhookRequests.bound([result])));
+    inc();
+    const log: Record<string, unknown> = {};
+    if (messageId !== undefined) log['message_id'] = messageId;
+    log['dup'] = result === 'duplicate';
+    log['result'] = result;
+    if (signed !== undefined) for (const name in signed) log[name] = signed[name];
+    return reply.log === undefined ? { ...reply, log } : withLog(reply, log);
   };
 }
 
