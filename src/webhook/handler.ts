@@ -19,7 +19,8 @@ import type { ServiceMetrics, WebhookResult } from '../metrics/service-metrics.t
 import type { Message } from '../domain/message.ts';
 import type { Store } from '../storage/store.ts';
 import type { InFlightLimit } from './in-flight.ts';
-import { headersCannotVerify, verifyDelivery } from './schemes/detect.ts';
+import { detectScheme, headersCannotVerify, verifyDelivery } from './schemes/detect.ts';
+import type { SchemeName } from './schemes/types.ts';
 import type { Verification } from './schemes/types.ts';
 import { validateMessage } from './validate.ts';
 
@@ -91,12 +92,12 @@ function newOutcome(deps: WebhookDeps): Outcome {
 const DROP_UNREAD_OVER = 64 * 1024;
 
 /** Refusals that need no body: the 413 by Content-Length comes first (readBody), then these. */
-function refuseEarly(deps: WebhookDeps, req: IncomingMessage, outcome: Outcome): Reply | null {
+function refuseEarly(deps: WebhookDeps, req: IncomingMessage, outcome: Outcome, scheme: SchemeName | null): Reply | null {
   const header = req.headers['content-length'];
   if (header === undefined || Number(header) > deps.config.maxBodyBytes) return null;
   const close = Number(header) > DROP_UNREAD_OVER ? { Connection: 'close' } : undefined;
   if (deps.config.webhookSecret === null) return outcome('unavailable', failure('secret_not_configured', close));
-  const hopeless = headersCannotVerify(req.headers);
+  const hopeless = headersCannotVerify(req.headers, scheme);
   if (hopeless !== null) return outcome('invalid_signature', failure('invalid_signature', close), undefined, signatureLog(hopeless));
   return null;
 }
@@ -104,7 +105,7 @@ function refuseEarly(deps: WebhookDeps, req: IncomingMessage, outcome: Outcome):
 type Checked = { ok: true; message: Message; signed: LogFields } | { ok: false; reply: Reply };
 
 /** Body, signature, a place among verified deliveries, JSON, validation: only the message is kept. */
-async function readVerified(deps: WebhookDeps, req: IncomingMessage, outcome: Outcome): Promise<Checked> {
+async function readVerified(deps: WebhookDeps, req: IncomingMessage, outcome: Outcome, scheme: SchemeName | null): Promise<Checked> {
   let signed: LogFields = {};
   const refuse = (result: WebhookResult, reply: Reply): Checked => ({ ok: false, reply: outcome(result, reply, undefined, signed) });
   const body = await readBody(req, deps.config.maxBodyBytes, deps.bodyGate);
@@ -124,7 +125,7 @@ async function readVerified(deps: WebhookDeps, req: IncomingMessage, outcome: Ou
     }
   }
   if (deps.config.webhookSecret === null) return refuse('unavailable', failure('secret_not_configured'));
-  const verdict = verifyDelivery(req.headers, body.bytes, deps.config.webhookKeys, { now: deps.clock.now(), toleranceSeconds: deps.config.toleranceSeconds });
+  const verdict = verifyDelivery(req.headers, body.bytes, deps.config.webhookKeys, { now: deps.clock.now(), toleranceSeconds: deps.config.toleranceSeconds }, scheme);
   signed = signatureLog(verdict);
   if (!verdict.ok) {
     return verdict.reason === 'stale_timestamp'
@@ -145,9 +146,11 @@ async function readVerified(deps: WebhookDeps, req: IncomingMessage, outcome: Ou
 
 export async function handleWebhook(deps: WebhookDeps, req: IncomingMessage): Promise<Reply> {
   const outcome = outcomes(deps);
-  const early = refuseEarly(deps, req, outcome);
+  // The scheme is told by the headers alone: detected once, for the early check and the verification.
+  const scheme = detectScheme(req.headers);
+  const early = refuseEarly(deps, req, outcome, scheme);
   if (early !== null) return early;
-  const checked = await readVerified(deps, req, outcome);
+  const checked = await readVerified(deps, req, outcome, scheme);
   if (!checked.ok) return checked.reply;
   const { message, signed } = checked;
   try {
