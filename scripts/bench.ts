@@ -3,7 +3,10 @@
 // 1. Ingest. "Limit B" (scripts/lib/limit-b.ts: body, HMAC, JSON.parse, 200 on bare node:http)
 //    and the service (dist/main.js by default, with a fresh database, synchronous=FULL) are
 //    driven in alternating rounds by the same raw keep-alive load generator with pre-signed
-//    distinct bodies and a share of duplicates. Prints req/s, p50/p99 and service/limit-B ratios.
+//    distinct bodies and a share of duplicates. Prints req/s, p50/p99 and service/limit-B ratios,
+//    each round run twice: unpinned, and pinned (both servers on core 0, this process — the load
+//    generator — on core 1, with taskset), so that the ratio with the server held to one core
+//    and the ratio on the shared machine come from the same minute (--pin on|off for one only).
 // 2. Reads. A database seeded with --rows messages by scripts/seed.ts's generator (cached in the
 //    temp folder between runs) is served by the service; each kind of read is timed one at a
 //    time, then ingest p99 is measured alone and with a read load running beside it.
@@ -16,8 +19,8 @@
 //    PostgreSQL with one replica and with three on one database, beside SQLite, in alternating
 //    rounds with the same load, as ratios to SQLite, and what the server's backends wait on.
 //
-//   npm run bench -- [--seconds 5] [--rounds 3] [--connections 64] [--rows 1000000] [--postgres] [--json]
-import { spawn } from 'node:child_process';
+//   npm run bench -- [--seconds 5] [--rounds 3] [--connections 64] [--pin both|on|off] [--rows 1000000] [--postgres] [--json]
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -37,7 +40,7 @@ import { webhookPicker, webhookPool } from './lib/workload.ts';
 import { postgresIngest, type PostgresIngestResult } from './lib/postgres-ingest.ts';
 
 const USAGE =
-  'node scripts/bench.ts [--entry dist|src] [--seconds 5] [--rounds 3] [--connections 64] [--dup-ratio 0.1] [--rows 1000000] [--seed 42] [--streams 100] [--skip-ingest] [--skip-reads] [--skip-reading] [--postgres] [--json]';
+  'node scripts/bench.ts [--entry dist|src] [--seconds 5] [--rounds 3] [--connections 64] [--dup-ratio 0.1] [--rows 1000000] [--seed 42] [--streams 100] [--pin both|on|off] [--skip-ingest] [--skip-reads] [--skip-reading] [--postgres] [--json]';
 const { flags } = parseFlags(USAGE, {
   entry: { type: 'string' },
   seconds: { type: 'string' },
@@ -47,6 +50,7 @@ const { flags } = parseFlags(USAGE, {
   rows: { type: 'string' },
   seed: { type: 'string' },
   streams: { type: 'string' },
+  pin: { type: 'string' },
   'skip-ingest': { type: 'boolean' },
   'skip-reads': { type: 'boolean' },
   'skip-reading': { type: 'boolean' },
@@ -70,6 +74,10 @@ if (!(dupRatio >= 0 && dupRatio < 1)) usageExit(USAGE, '--dup-ratio must be at l
 const entry: string = ENTRIES[stringFlag(flags, 'entry') ?? 'dist'] ?? usageExit(USAGE, '--entry must be dist or src');
 if (!existsSync(entry)) usageExit(USAGE, `${entry} does not exist; run npm run build first`);
 const asJson = flags['json'] === true;
+const pinFlag = stringFlag(flags, 'pin') ?? 'both';
+/** The ingest part's placements, unpinned first: pinned = the servers on core 0, the load on core 1. */
+const placements: readonly boolean[] = pinFlag === 'both' ? [false, true] : pinFlag === 'on' ? [true] : pinFlag === 'off' ? [false] : usageExit(USAGE, '--pin must be both, on or off');
+if (placements.includes(true) && cpus().length < 2) usageExit(USAGE, '--pin needs at least 2 CPUs (use --pin off)');
 const say = (line: string): void => void process.stderr.write(`${line}\n`);
 
 const LIMIT_B = fileURLToPath(new URL('./lib/limit-b.ts', import.meta.url));
@@ -124,16 +132,27 @@ const errorsOf = (r: LoadResult): Record<string, number> => {
 const latenciesOf = (r: LoadResult, tags: string[]): number[] => tags.flatMap((t) => r.byTag.get(t)?.latenciesMs ?? []);
 
 // --- part 1: ingest, limit B and the service in alternating rounds --------------------------------
-type Round = { server: 'limit_b' | 'service'; rps: number; latency: Latency; errors: Record<string, number> };
+type Round = { server: 'limit_b' | 'service'; pinned: boolean; rps: number; latency: Latency; errors: Record<string, number> };
 type Memory = { rss_after_start: number | null; rss_at_end: number | null; peak_rss: number | null };
 type Median = { rps: number; p50_ms: number; p99_ms: number };
-type IngestResult = {
-  connections: number;
-  seconds_per_round: number;
-  rounds: Round[];
+/** The medians and ratios of one placement's rounds (unpinned, or pinned: server core 0, load core 1). */
+type Placement = {
   median: { limit_b: Median; service: Median };
   ratio_per_round: number[];
   ratio_median: number;
+};
+type IngestResult = {
+  connections: number;
+  seconds_per_round: number;
+  /** Every round, both placements, in the order run. */
+  rounds: Round[];
+  /** The top-level medians and ratios are the unpinned rounds' (the pinned ones' with --pin on). */
+  median: { limit_b: Median; service: Median };
+  ratio_per_round: number[];
+  ratio_median: number;
+  /** Both children on core 0 and the load generator on core 1 (taskset), when run. */
+  pinned: Placement | null;
+  unpinned: Placement | null;
   service_memory_kib: Memory;
   rows: { stored: number; acknowledged_new_ids: number };
   service_exit_code: number | null;
@@ -154,6 +173,20 @@ type ReadsResult = {
   service_exit_code: number | null;
 };
 
+const ALL_CPUS = `0-${cpus().length - 1}`;
+
+/** The CPU affinity of every thread of `pid` (taskset -a -p -c). */
+function setAffinity(pid: number, list: string): void {
+  const r = spawnSync('taskset', ['-a', '-p', '-c', list, String(pid)], { stdio: 'ignore' });
+  if (r.status !== 0) throw new Error(`taskset -a -p -c ${list} ${pid} failed (is util-linux installed?)`);
+}
+
+/** Pinned: the servers on core 0, this process (the load generator) on core 1; else all cores for all. */
+function place(pinned: boolean, servers: readonly ServiceChild[]): void {
+  for (const child of servers) setAffinity(child.pid, pinned ? '0' : ALL_CPUS);
+  setAffinity(process.pid, pinned ? '1' : ALL_CPUS);
+}
+
 async function ingest(): Promise<IngestResult> {
   const limitB = await start(LIMIT_B, join(dir, 'unused.db'));
   const service = await start(entry, join(dir, 'ingest.db'));
@@ -161,20 +194,27 @@ async function ingest(): Promise<IngestResult> {
   let acknowledged = 0;
   const results: Round[] = [];
   const limitPool = webhookPool(secret, Math.ceil(POOL_PER_SECOND * (seconds + WARMUP_MS / 1000)));
-  for (let round = 1; round <= rounds && !interrupted; round += 1) {
-    for (const server of ['limit_b', 'service'] as const) {
-      const child = server === 'limit_b' ? limitB : service;
-      // Limit B stores nothing, so one pool serves all its rounds; the service gets new ids each time.
-      const pool = server === 'limit_b' ? limitPool : webhookPool(secret, limitPool.requests.length);
-      const next = webhookPicker(pool, dupRatio);
-      const shouldStop = (): boolean => interrupted || !child.alive();
-      const warm = await runLoad({ port: child.port, connections, durationMs: WARMUP_MS, next, shouldStop });
-      const measured = await runLoad({ port: child.port, connections, durationMs: seconds * 1000, next, shouldStop });
-      if (server === 'service') acknowledged += okOf(warm, 'new') + okOf(measured, 'new');
-      const all = latenciesOf(measured, ['new', 'dup']);
-      results.push({ server, rps: all.length / measured.seconds, latency: latency(all), errors: errorsOf(measured) });
-      say(`round ${round} ${server.padEnd(7)} ${fmt(all.length / measured.seconds, 0)} req/s · p50 ${fmt(latency(all).p50)} ms · p99 ${fmt(latency(all).p99)} ms`);
+  try {
+    for (let round = 1; round <= rounds && !interrupted; round += 1) {
+      for (const pinned of placements) {
+        place(pinned, [limitB, service]);
+        for (const server of ['limit_b', 'service'] as const) {
+          const child = server === 'limit_b' ? limitB : service;
+          // Limit B stores nothing, so one pool serves all its rounds; the service gets new ids each time.
+          const pool = server === 'limit_b' ? limitPool : webhookPool(secret, limitPool.requests.length);
+          const next = webhookPicker(pool, dupRatio);
+          const shouldStop = (): boolean => interrupted || !child.alive();
+          const warm = await runLoad({ port: child.port, connections, durationMs: WARMUP_MS, next, shouldStop });
+          const measured = await runLoad({ port: child.port, connections, durationMs: seconds * 1000, next, shouldStop });
+          if (server === 'service') acknowledged += okOf(warm, 'new') + okOf(measured, 'new');
+          const all = latenciesOf(measured, ['new', 'dup']);
+          results.push({ server, pinned, rps: all.length / measured.seconds, latency: latency(all), errors: errorsOf(measured) });
+          say(`round ${round} ${pinned ? 'pinned  ' : 'unpinned'} ${server.padEnd(7)} ${fmt(all.length / measured.seconds, 0)} req/s · p50 ${fmt(latency(all).p50)} ms · p99 ${fmt(latency(all).p99)} ms`);
+        }
+      }
     }
+  } finally {
+    if (placements.includes(true)) place(false, [limitB, service].filter((c) => c.alive()));
   }
   if (!service.alive()) throw new Error(`the service died during the run\n${service.stderrTail()}`);
   const mem = memoryKiB(service.pid);
@@ -182,19 +222,27 @@ async function ingest(): Promise<IngestResult> {
   const exitCode = await stop(service);
   await stop(limitB);
 
-  const of = (server: Round['server']): Round[] => results.filter((r) => r.server === server);
-  const med = (server: Round['server'], pick: (r: Round) => number | null): number => median(of(server).map((r) => pick(r) ?? NaN));
-  const ratios = of('service').map((r, i) => r.rps / (of('limit_b')[i]?.rps ?? NaN));
+  const summary = (pinned: boolean): Placement | null => {
+    if (!placements.includes(pinned)) return null;
+    const of = (server: Round['server']): Round[] => results.filter((r) => r.server === server && r.pinned === pinned);
+    const med = (server: Round['server'], pick: (r: Round) => number | null): number => median(of(server).map((r) => pick(r) ?? NaN));
+    const both = (server: Round['server']): Median => ({ rps: med(server, (r) => r.rps), p50_ms: med(server, (r) => r.latency.p50), p99_ms: med(server, (r) => r.latency.p99) });
+    const ratios = of('service').map((r, i) => r.rps / (of('limit_b')[i]?.rps ?? NaN));
+    return { median: { limit_b: both('limit_b'), service: both('service') }, ratio_per_round: ratios, ratio_median: median(ratios) };
+  };
+  const unpinned = summary(false);
+  const pinned = summary(true);
+  const main = unpinned ?? pinned;
+  if (main === null) throw new Error('no placement ran');
   return {
     connections,
     seconds_per_round: seconds,
     rounds: results,
-    median: {
-      limit_b: { rps: med('limit_b', (r) => r.rps), p50_ms: med('limit_b', (r) => r.latency.p50), p99_ms: med('limit_b', (r) => r.latency.p99) },
-      service: { rps: med('service', (r) => r.rps), p50_ms: med('service', (r) => r.latency.p50), p99_ms: med('service', (r) => r.latency.p99) },
-    },
-    ratio_per_round: ratios,
-    ratio_median: median(ratios),
+    median: main.median,
+    ratio_per_round: main.ratio_per_round,
+    ratio_median: main.ratio_median,
+    pinned,
+    unpinned,
     service_memory_kib: { rss_after_start: memStart?.rss ?? null, rss_at_end: mem?.rss ?? null, peak_rss: mem?.peak ?? null },
     rows: { stored, acknowledged_new_ids: acknowledged },
     service_exit_code: exitCode,
@@ -455,19 +503,27 @@ async function reading(): Promise<ReadingResult> {
 
 // --- output ----------------------------------------------------------------------------------------
 function printIngest(r: IngestResult): string[] {
-  const { rounds, median: med, rows: rowsInfo, service_memory_kib: memory } = r;
-  return [
-    `Ingest: POST /webhook, ${connections} keep-alive connections, ${seconds}s per round after 1s warm-up, ${rounds.length / 2} rounds each, ${dupRatio * 100}% duplicates`,
-    table(['round', 'server', 'req/s', 'p50 ms', 'p99 ms', 'errors'], rounds.map((x, i) => [String(Math.floor(i / 2) + 1), x.server, fmt(x.rps, 0), fmt(x.latency.p50), fmt(x.latency.p99), Object.keys(x.errors).length === 0 ? '0' : JSON.stringify(x.errors)])),
+  const { rounds, rows: rowsInfo, service_memory_kib: memory } = r;
+  const where = (pinned: boolean): string => (pinned ? 'pinned' : 'unpinned');
+  const lines = [
+    `Ingest: POST /webhook, ${connections} keep-alive connections, ${seconds}s per round after 1s warm-up, ${dupRatio * 100}% duplicates; ` +
+      `unpinned: every process on every core; pinned: limit B and the service on core 0, the load generator on core 1 (taskset)`,
+    table(['round', 'placement', 'server', 'req/s', 'p50 ms', 'p99 ms', 'errors'], rounds.map((x, i) => [String(Math.floor(i / (2 * placements.length)) + 1), where(x.pinned), x.server, fmt(x.rps, 0), fmt(x.latency.p50), fmt(x.latency.p99), Object.keys(x.errors).length === 0 ? '0' : JSON.stringify(x.errors)])),
     '',
-    table(['median', 'req/s', 'p50 ms', 'p99 ms'], [
-      ['limit B', fmt(med.limit_b.rps, 0), fmt(med.limit_b.p50_ms), fmt(med.limit_b.p99_ms)],
-      ['service', fmt(med.service.rps, 0), fmt(med.service.p50_ms), fmt(med.service.p99_ms)],
-    ]),
-    `ratio service / limit B: ${fmt(r.ratio_median)} (per round: ${r.ratio_per_round.map((x) => fmt(x)).join(', ')})`,
+  ];
+  const placementRows: [string, Placement][] = [];
+  if (r.unpinned !== null) placementRows.push(['unpinned', r.unpinned]);
+  if (r.pinned !== null) placementRows.push(['pinned', r.pinned]);
+  lines.push(
+    table(['median', 'placement', 'req/s', 'p50 ms', 'p99 ms'], placementRows.flatMap(([name, p]) => [
+      ['limit B', name, fmt(p.median.limit_b.rps, 0), fmt(p.median.limit_b.p50_ms), fmt(p.median.limit_b.p99_ms)],
+      ['service', name, fmt(p.median.service.rps, 0), fmt(p.median.service.p50_ms), fmt(p.median.service.p99_ms)],
+    ])),
+    ...placementRows.map(([name, p]) => `ratio service / limit B, ${name}: ${fmt(p.ratio_median)} (per round: ${p.ratio_per_round.map((x) => fmt(x)).join(', ')})`),
     `service memory: RSS after start ${mib(memory.rss_after_start)}, peak ${mib(memory.peak_rss)}`,
     `rows: ${rowsInfo.stored} stored, ${rowsInfo.acknowledged_new_ids} new ids acknowledged${rowsInfo.stored === rowsInfo.acknowledged_new_ids ? '' : '  <-- MISMATCH'}; exit on SIGTERM: ${String(r.service_exit_code)}`,
-  ];
+  );
+  return lines;
 }
 
 function printReads(r: ReadsResult): string[] {

@@ -81,26 +81,40 @@ export type Recorder = {
 };
 
 export function createRecorder(deps: Pick<AppDeps, 'metrics' | 'logger'>): Recorder {
+  // route → status → its series' increment: routes are the table's paths and "unmatched", statuses
+  // a few dozen, so this stays small; a counted request then builds no label key.
+  const series = new Map<string, Map<number, () => void>>();
+  const requestsOf = (route: string, status: number): (() => void) => {
+    let byStatus = series.get(route);
+    if (byStatus === undefined) series.set(route, (byStatus = new Map()));
+    let inc = byStatus.get(status);
+    if (inc === undefined) byStatus.set(status, (inc = deps.metrics.httpRequests.bound([route, String(status)])));
+    return inc;
+  };
   const count = (entry: AccessEntry): void => {
     if (entry.uncounted === true) return;
-    deps.metrics.httpRequests.inc([entry.route, String(entry.status)]);
+    requestsOf(entry.route, entry.status)();
     deps.metrics.latency.observe(entry.latencyMs);
   };
   const line = (entry: AccessEntry): void => {
-    deps.logger.line(levelFor(entry.status), {
+    const fields: Record<string, unknown> = {
       request_id: entry.requestId,
       method: entry.method,
       path: entry.path,
       status: entry.status,
       latency_ms: round(entry.latencyMs),
-      ...entry.log,
-    });
+    };
+    if (entry.log !== undefined) for (const name in entry.log) fields[name] = entry.log[name];
+    deps.logger.line(levelFor(entry.status), fields);
   };
   return Object.assign((entry: AccessEntry) => {
     count(entry);
     line(entry);
   }, { count, line });
 }
+
+/** The query of a request without one (most of them): handlers only read it. */
+const NO_QUERY: URLSearchParams = new URLSearchParams();
 
 // RFC 9110 §10.1.1; the same test node:http uses to tell 100-continue from other expectations.
 const CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
@@ -123,7 +137,7 @@ export function createApp(deps: AppDeps): RequestListener {
       if (match.kind === 'method_not_allowed') return { route, reply: failure('method_not_allowed', { Allow: match.allow }) };
       if (match.kind === 'not_found') return { route, reply: failure('not_found') };
       if (!allowed(match.handler.access, config.readToken, req.headers.authorization)) return { route, reply: failure('unauthorized') };
-      return { route, reply: await match.handler.handle({ req, query: new URLSearchParams(query), requestId }) };
+      return { route, reply: await match.handler.handle({ req, query: query === '' ? NO_QUERY : new URLSearchParams(query), requestId }) };
     } catch (err) {
       logger.error('unhandled error', err, { request_id: requestId, method, path });
       return { route, reply: failure('internal') };

@@ -11,6 +11,7 @@ import type { IncomingMessage } from 'node:http';
 import type { BodyGate, CutReason, Ticket } from './body-gate.ts';
 
 export const DRAIN_CAP = 16 * 1024 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 export type BodyResult =
   | { ok: true; bytes: Buffer }
@@ -98,6 +99,13 @@ export function readBody(req: IncomingMessage, limit: number, gate?: BodyGate): 
     // arrived needs no place at the gate. Any other waits there, its bytes left unread.
     queueMicrotask(() => {
       if (settled) return;
+      // The usual delivery: the whole body came with the headers and waits in req's buffer. It is
+      // taken in one read, without a 'data' listener or waiting a tick for 'end'.
+      if (req.complete && req.readableLength <= limit) {
+        const bytes: unknown = req.read();
+        settle({ ok: true, bytes: Buffer.isBuffer(bytes) ? bytes : EMPTY });
+        return;
+      }
       if (req.complete || (declared !== undefined && req.readableLength >= declared)) {
         read();
         return;

@@ -11,12 +11,13 @@ import { sendStream, type Sent, type StreamRegistry } from './respond-stream.ts'
 export { createStreamRegistry, type OpenStreams, type Sent, type StreamOutcome, type StreamRegistry } from './respond-stream.ts';
 
 const JSON_TYPE = 'application/json';
+const NO_HEADERS: Headers = Object.freeze({});
 
 type Rendered = { status: number; contentType: string; body: string; headers: Headers };
 type Whole = Exclude<Reply, { kind: 'stream' } | { kind: 'not_modified' }>;
 
 function render(reply: Whole): Rendered {
-  const headers = reply.headers ?? {};
+  const headers = reply.headers ?? NO_HEADERS;
   switch (reply.kind) {
     case 'json':
       return { status: reply.status, contentType: JSON_TYPE, body: JSON.stringify(reply.body), headers };
@@ -59,15 +60,31 @@ export function send(res: ServerResponse, reply: Reply, extra: Headers, streams?
   const out = render(reply);
   if (res.headersSent) return { status: out.status, streamed: null };
   if (gone(res)) return { status: NOT_SENT, streamed: null };
-  const body = Buffer.from(out.body, 'utf8');
-  res.writeHead(out.status, {
-    ...out.headers,
-    ...extra,
-    'Content-Type': out.contentType,
-    'Content-Length': String(body.length),
-  });
-  res.end(body);
+  // The body as a string: node:http then sends head and body in one write (a Buffer would be a
+  // second chunk of a writev); the same bytes either way.
+  res.writeHead(out.status, headerList(out.headers, extra, out.contentType, String(Buffer.byteLength(out.body, 'utf8'))));
+  res.end(out.body, 'utf8');
   return { status: out.status, streamed: null };
+}
+
+/**
+ * The response's headers as node:http's flat [name, value, …] list: the reply's, then the extra
+ * ones, then Content-Type and Content-Length, each name once and in its first place (as spreading
+ * them into one object would give). The usual reply has no headers of its own: no object is made.
+ */
+function headerList(own: Headers, extra: Headers, contentType: string, contentLength: string): string[] {
+  const list: string[] = [];
+  for (const name in own) list.push(name, own[name] ?? '');
+  for (const name in extra) put(list, name, extra[name] ?? '', own);
+  put(list, 'Content-Type', contentType, own, extra);
+  put(list, 'Content-Length', contentLength, own, extra);
+  return list;
+}
+
+function put(list: string[], name: string, value: string, ...before: Headers[]): void {
+  if (before.some((h) => Object.hasOwn(h, name))) {
+    for (let i = 0; i < list.length; i += 2) if (list[i] === name) list[i + 1] = value;
+  } else list.push(name, value);
 }
 
 /**

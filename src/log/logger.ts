@@ -49,7 +49,14 @@ export function createLogger(options: LoggerOptions): Logger {
   };
   const line = (level: LogLevel, fields: LogFields): void => {
     if (!enabled(level)) return;
-    options.write(`${JSON.stringify({ ts: stamp(), level, ...fields })}\n`);
+    // The same text as JSON.stringify({ ts, level, ...fields }) without copying the fields into a
+    // new object: `ts` and `level` are written first, then the fields' own JSON after its brace.
+    if (Object.hasOwn(fields, 'ts') || Object.hasOwn(fields, 'level')) {
+      options.write(`${JSON.stringify({ ts: stamp(), level, ...fields })}\n`);
+      return;
+    }
+    const rest = JSON.stringify(fields);
+    options.write(`{"ts":"${stamp()}","level":"${level}"${rest.length === 2 ? '}' : `,${rest.slice(1)}`}\n`);
   };
   return {
     level: options.level,

@@ -12,14 +12,15 @@ import type { Config } from '../config.ts';
 import type { FieldError } from '../http/errors.ts';
 import type { BodyGate } from '../http/body-gate.ts';
 import { readBody } from '../http/body.ts';
-import { failure, invalid, json, withLog, type Reply } from '../http/reply.ts';
+import { failure, invalid, text, withLog, type Reply } from '../http/reply.ts';
 import type { BurstLog } from '../log/burst.ts';
 import type { LogFields } from '../log/logger.ts';
 import type { ServiceMetrics, WebhookResult } from '../metrics/service-metrics.ts';
 import type { Message } from '../domain/message.ts';
 import type { Store } from '../storage/store.ts';
 import type { InFlightLimit } from './in-flight.ts';
-import { headersCannotVerify, verifyDelivery } from './schemes/detect.ts';
+import { detectScheme, headersCannotVerify, verifyDelivery } from './schemes/detect.ts';
+import type { SchemeName } from './schemes/types.ts';
 import type { Verification } from './schemes/types.ts';
 import { validateMessage } from './validate.ts';
 
@@ -36,6 +37,9 @@ export type WebhookDeps = {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** The answer to a stored delivery, serialised once: the same bytes as json(200, { status: 'ok' }). */
+const OK: Reply = text(200, JSON.stringify({ status: 'ok' }), 'application/json');
+
 type Parsed = { ok: true; value: unknown } | { ok: false; error: FieldError };
 
 function parseJson(bytes: Buffer): Parsed {
@@ -48,19 +52,36 @@ function parseJson(bytes: Buffer): Parsed {
 
 /** The log fields a verification adds: scheme and key (when verified), delivery_id (Standard Webhooks). */
 function signatureLog(verdict: Verification): LogFields {
-  return {
-    ...(verdict.scheme !== null && { scheme: verdict.scheme }),
-    ...(verdict.ok && { key: verdict.key }),
-    ...(verdict.deliveryId !== undefined && { delivery_id: verdict.deliveryId }),
-  };
+  const fields: Record<string, unknown> = {};
+  if (verdict.scheme !== null) fields['scheme'] = verdict.scheme;
+  if (verdict.ok) fields['key'] = verdict.key;
+  if (verdict.deliveryId !== undefined) fields['delivery_id'] = verdict.deliveryId;
+  return fields;
 }
 
 type Outcome = (result: WebhookResult, reply: Reply, messageId?: string, signed?: LogFields) => Reply;
 
+/** Counts the outcome and adds its fields to the reply's log line (built in place: this runs for every delivery). */
+const outcomeOf = new WeakMap<WebhookDeps, Outcome>();
+
 function outcomes(deps: WebhookDeps): Outcome {
+  let outcome = outcomeOf.get(deps);
+  if (outcome === undefined) outcomeOf.set(deps, (outcome = newOutcome(deps)));
+  return outcome;
+}
+
+function newOutcome(deps: WebhookDeps): Outcome {
+  const counted = new Map<WebhookResult, () => void>();
   return (result, reply, messageId, signed) => {
-    deps.metrics.webhookRequests.inc([result]);
-    return withLog(reply, { ...(messageId !== undefined && { message_id: messageId }), dup: result === 'duplicate', result, ...signed });
+    let inc = counted.get(result);
+    if (inc === undefined) counted.set(result, (inc = deps.metrics.webhookRequests.bound([result])));
+    inc();
+    const log: Record<string, unknown> = {};
+    if (messageId !== undefined) log['message_id'] = messageId;
+    log['dup'] = result === 'duplicate';
+    log['result'] = result;
+    if (signed !== undefined) for (const name in signed) log[name] = signed[name];
+    return reply.log === undefined ? { ...reply, log } : withLog(reply, log);
   };
 }
 
@@ -71,12 +92,12 @@ function outcomes(deps: WebhookDeps): Outcome {
 const DROP_UNREAD_OVER = 64 * 1024;
 
 /** Refusals that need no body: the 413 by Content-Length comes first (readBody), then these. */
-function refuseEarly(deps: WebhookDeps, req: IncomingMessage, outcome: Outcome): Reply | null {
+function refuseEarly(deps: WebhookDeps, req: IncomingMessage, outcome: Outcome, scheme: SchemeName | null): Reply | null {
   const header = req.headers['content-length'];
   if (header === undefined || Number(header) > deps.config.maxBodyBytes) return null;
   const close = Number(header) > DROP_UNREAD_OVER ? { Connection: 'close' } : undefined;
   if (deps.config.webhookSecret === null) return outcome('unavailable', failure('secret_not_configured', close));
-  const hopeless = headersCannotVerify(req.headers);
+  const hopeless = headersCannotVerify(req.headers, scheme);
   if (hopeless !== null) return outcome('invalid_signature', failure('invalid_signature', close), undefined, signatureLog(hopeless));
   return null;
 }
@@ -84,7 +105,7 @@ function refuseEarly(deps: WebhookDeps, req: IncomingMessage, outcome: Outcome):
 type Checked = { ok: true; message: Message; signed: LogFields } | { ok: false; reply: Reply };
 
 /** Body, signature, a place among verified deliveries, JSON, validation: only the message is kept. */
-async function readVerified(deps: WebhookDeps, req: IncomingMessage, outcome: Outcome): Promise<Checked> {
+async function readVerified(deps: WebhookDeps, req: IncomingMessage, outcome: Outcome, scheme: SchemeName | null): Promise<Checked> {
   let signed: LogFields = {};
   const refuse = (result: WebhookResult, reply: Reply): Checked => ({ ok: false, reply: outcome(result, reply, undefined, signed) });
   const body = await readBody(req, deps.config.maxBodyBytes, deps.bodyGate);
@@ -104,7 +125,7 @@ async function readVerified(deps: WebhookDeps, req: IncomingMessage, outcome: Ou
     }
   }
   if (deps.config.webhookSecret === null) return refuse('unavailable', failure('secret_not_configured'));
-  const verdict = verifyDelivery(req.headers, body.bytes, deps.config.webhookKeys, { now: deps.clock.now(), toleranceSeconds: deps.config.toleranceSeconds });
+  const verdict = verifyDelivery(req.headers, body.bytes, deps.config.webhookKeys, { now: deps.clock.now(), toleranceSeconds: deps.config.toleranceSeconds }, scheme);
   signed = signatureLog(verdict);
   if (!verdict.ok) {
     return verdict.reason === 'stale_timestamp'
@@ -125,9 +146,11 @@ async function readVerified(deps: WebhookDeps, req: IncomingMessage, outcome: Ou
 
 export async function handleWebhook(deps: WebhookDeps, req: IncomingMessage): Promise<Reply> {
   const outcome = outcomes(deps);
-  const early = refuseEarly(deps, req, outcome);
+  // The scheme is told by the headers alone: detected once, for the early check and the verification.
+  const scheme = detectScheme(req.headers);
+  const early = refuseEarly(deps, req, outcome, scheme);
   if (early !== null) return early;
-  const checked = await readVerified(deps, req, outcome);
+  const checked = await readVerified(deps, req, outcome, scheme);
   if (!checked.ok) return checked.reply;
   const { message, signed } = checked;
   try {
@@ -138,7 +161,7 @@ export async function handleWebhook(deps: WebhookDeps, req: IncomingMessage): Pr
       return outcome('unavailable', failure('storage_unavailable'), message.messageId, signed);
     }
     deps.storageFaults.succeeded('insert');
-    return outcome(stored.created ? 'created' : 'duplicate', json(200, { status: 'ok' }), message.messageId, signed);
+    return outcome(stored.created ? 'created' : 'duplicate', OK, message.messageId, signed);
   } finally {
     deps.inFlight.release();
   }

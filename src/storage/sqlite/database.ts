@@ -83,6 +83,9 @@ export function openDatabase(options: DatabaseOptions): { db: Database; migratio
   );
   const addTotals = conn.prepare('UPDATE message_totals SET total = total + ?, senders = senders + ? WHERE id = 1');
   const ping = conn.prepare('SELECT 1 FROM messages LIMIT 1');
+  // Prepared once, not parsed again for every transaction.
+  const begin = conn.prepare('BEGIN IMMEDIATE');
+  const commit = conn.prepare('COMMIT');
   let writeFailed = false;
   const reads = createReads(conn);
 
@@ -93,17 +96,21 @@ export function openDatabase(options: DatabaseOptions): { db: Database; migratio
    */
   function insertRows(rows: readonly SQLInputValue[][]): number[] {
     let next = num(highestSeq.get(), 'seq') + 1;
-    const seqs = rows.map((row) => (Number(insert.run(next, ...row).changes) === 1 ? next++ : 0));
-    const created = seqs.map((seq) => seq > 0);
+    const seqs: number[] = [];
     const perSender = new Map<string, number>();
-    rows.forEach((row, i) => {
-      if (created[i] === true) perSender.set(String(row[1]), (perSender.get(String(row[1])) ?? 0) + 1);
-    });
+    let added = 0;
+    for (const row of rows) {
+      const [messageId, from, to, ts, text, createdAt, tsKey, textFold] = row;
+      const created = Number(insert.run(next, messageId ?? null, from ?? null, to ?? null, ts ?? null, text ?? null, createdAt ?? null, tsKey ?? null, textFold ?? null).changes) === 1;
+      seqs.push(created ? next++ : 0);
+      if (!created) continue;
+      added += 1;
+      perSender.set(String(from), (perSender.get(String(from)) ?? 0) + 1);
+    }
     let newSenders = 0;
     for (const [from, n] of perSender) {
       if (num(addSender.get(from, n), 'n') === n) newSenders += 1;
     }
-    const added = created.filter(Boolean).length;
     if (added > 0) addTotals.run(added, newSenders);
     return seqs;
   }
@@ -114,7 +121,7 @@ export function openDatabase(options: DatabaseOptions): { db: Database; migratio
    */
   function inTransaction<T>(write: () => T): T {
     try {
-      conn.exec('BEGIN IMMEDIATE');
+      begin.run();
       let result: T;
       try {
         result = write();
@@ -123,7 +130,7 @@ export function openDatabase(options: DatabaseOptions): { db: Database; migratio
         throw new RowError(err);
       }
       try {
-        conn.exec('COMMIT');
+        commit.run();
       } catch (err) {
         rollback();
         throw err;

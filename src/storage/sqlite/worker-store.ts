@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import type { Message } from '../../domain/message.ts';
 import { createCommitFeed } from './commit-feed.ts';
 import type { MigrationReport } from './migrations.ts';
-import { MAX_BATCH, type Hello, type Op, type Ops, type Response, type WorkerInit } from './protocol.ts';
+import { MAX_BATCH, packMessages, unpackAnswers, type Hello, type Op, type Ops, type PackedAnswers, type Response, type WorkerInit } from './protocol.ts';
 import type { Failed, InsertResult, NewMessage, Store } from '../store.ts';
 
 export type WorkerStoreOptions = {
@@ -111,10 +111,13 @@ export async function openChannel(init: WorkerInit, url: URL = WORKER_URL): Prom
       const id = nextId++;
       const answer = new Promise<Response>((resolve) => pending.set(id, resolve));
       if (pending.size === 1) worker.ref();
-      worker.postMessage({ id, op, arg });
+      const insert = op === 'insert';
+      worker.postMessage({ id, op, arg: insert ? packMessages(arg as Ops['insert']['arg']) : arg });
       const response = await answer;
+      if (!response.ok) return { ok: false, error: response.error };
       // The worker answers each op with its own result type (protocol.ts); structured clone erases it.
-      return response.ok ? { ok: true, value: response.value as Ops[typeof op]['result'] } : { ok: false, error: response.error };
+      const value = insert ? unpackAnswers(response.value as PackedAnswers) : response.value;
+      return { ok: true, value: value as Ops[typeof op]['result'] };
     },
     async stop() {
       const worker = current;
@@ -182,9 +185,21 @@ export async function openWorkerStore(options: WorkerStoreOptions): Promise<{ st
     if (messages.length === 0) return Promise.resolve([]);
     return new Promise((resolve) => {
       if (outbox.length === 0) setImmediate(send); // the rest of this turn's inserts join it
-      const createdAt = options.now().toISOString();
+      const createdAt = receivedAt();
       outbox.push({ messages: messages.map((m) => ({ ...m, createdAt })), resolve });
     });
+  }
+
+  // toISOString costs about a microsecond; deliveries received in the same millisecond share it.
+  let lastMs = NaN;
+  let lastIso = '';
+  function receivedAt(): string {
+    const now = options.now();
+    if (now.getTime() !== lastMs) {
+      lastMs = now.getTime();
+      lastIso = now.toISOString();
+    }
+    return lastIso;
   }
 
   let closing: Promise<void> | undefined;

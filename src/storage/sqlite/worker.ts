@@ -4,7 +4,7 @@
 // Each request is answered only after its COMMIT, so a 200 still means durable.
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase, type Database } from './database.ts';
-import { MAX_BATCH, type Hello, type Request, type Response, type WorkerInit } from './protocol.ts';
+import { MAX_BATCH, packAnswers, unpackMessages, type Hello, type Request, type Response, type WorkerInit } from './protocol.ts';
 import type { NewMessage } from '../store.ts';
 
 if (parentPort === null) throw new Error('storage worker started outside a worker thread');
@@ -31,7 +31,10 @@ function serve(db: Database): void {
     if (taken.length === 0) return;
     const results = db.insertBatch(taken.flatMap((r) => r.messages));
     let at = 0;
-    for (const r of taken) reply({ id: r.id, ok: true, value: results.slice(at, (at += r.messages.length)) });
+    for (const r of taken) {
+      const answers = packAnswers(results.slice(at, (at += r.messages.length)));
+      port.postMessage({ id: r.id, ok: true, value: answers } satisfies Response, [answers.seqs.buffer as ArrayBuffer]);
+    }
   }
 
   function schedule(): void {
@@ -45,7 +48,8 @@ function serve(db: Database): void {
     try {
       switch (request.op) {
         case 'insert':
-          queue.push({ id, messages: request.arg });
+          // Sent packed (protocol.ts packMessages).
+          queue.push({ id, messages: unpackMessages(request.arg as unknown as Parameters<typeof unpackMessages>[0]) });
           schedule();
           return;
         case 'list':

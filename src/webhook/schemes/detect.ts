@@ -16,8 +16,8 @@ export function detectScheme(headers: RequestHeaders): SchemeName | null {
   return null;
 }
 
-export function verifyDelivery(headers: RequestHeaders, body: Buffer, keys: readonly SigningKey[], context: VerifyContext): Verification {
-  const scheme = detectScheme(headers);
+/** `scheme`: detectScheme(headers), when the caller has it already. */
+export function verifyDelivery(headers: RequestHeaders, body: Buffer, keys: readonly SigningKey[], context: VerifyContext, scheme = detectScheme(headers)): Verification {
   if (scheme === null) return { ok: false, scheme: null, reason: 'missing' };
   return VERIFIERS[scheme](headers, body, keys, context);
 }
@@ -30,7 +30,7 @@ const NO_CLOCK: VerifyContext = { now: new Date(0), toleranceSeconds: 0 };
  * so that no body could verify and the body need not be read; null when a body might verify.
  * Every verifier checks its headers before any HMAC, and with no keys computes none: this is cheap.
  */
-export function headersCannotVerify(headers: RequestHeaders): Verification | null {
-  const verdict = verifyDelivery(headers, NO_BODY, [], NO_CLOCK);
+export function headersCannotVerify(headers: RequestHeaders, scheme = detectScheme(headers)): Verification | null {
+  const verdict = verifyDelivery(headers, NO_BODY, [], NO_CLOCK, scheme);
   return !verdict.ok && (verdict.reason === 'missing' || verdict.reason === 'malformed') ? verdict : null;
 }

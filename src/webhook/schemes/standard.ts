@@ -20,11 +20,14 @@ export const MAX_SIGNATURE_ENTRIES = 10;
 
 /** The prefix whose headers are present (`webhook-` first), or null when neither set is. */
 export function standardPrefix(headers: RequestHeaders): string | null {
-  for (const prefix of STANDARD_PREFIXES) {
-    if (PARTS.some((part) => headers[`${prefix}${part}`] !== undefined)) return prefix;
+  for (const [prefix, names] of HEADER_NAMES) {
+    for (const name of names) if (headers[name] !== undefined) return prefix;
   }
   return null;
 }
+
+/** Each prefix with its three header names, made once (this runs for every delivery, twice). */
+const HEADER_NAMES: readonly (readonly [string, readonly string[]])[] = STANDARD_PREFIXES.map((prefix) => [prefix, PARTS.map((part) => `${prefix}${part}`)]);
 
 /** The decoded v1 signatures among the first MAX_SIGNATURE_ENTRIES entries; others are skipped. */
 export function v1Signatures(header: string): Buffer[] {
