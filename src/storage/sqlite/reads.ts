@@ -3,7 +3,7 @@
 // texts stop at a byte budget as well as a row count, so one page never holds much memory.
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import type { StoredMessage } from '../../domain/message.ts';
-import { keysetQuery, listQuery, replayQuery } from './list-query.ts';
+import { indexedAtMost, keysetQuery, listQuery, replayQuery } from './list-query.ts';
 import type { ArrivalFilter, ListFilter, MatchFilter, Page, Position, Replay, ScanPage, Stats } from '../store.ts';
 
 type Row = Record<string, SQLInputValue>;
@@ -25,6 +25,18 @@ export function toMessage(row: Row): StoredMessage {
   const text = row['text'];
   return { message_id: str(row, 'message_id'), from: str(row, 'from_msisdn'), to: str(row, 'to_msisdn'), ts: str(row, 'ts'), text: typeof text === 'string' ? text : null };
 }
+
+/**
+ * An export page sorts the index's candidates for `q` when there are fewer than this many (each page
+ * then reads them all: at most a few ms); with more, walking the list order finds a page sooner.
+ */
+const EXPORT_CANDIDATES = 10_000;
+
+/**
+ * Whether a page of `matches` rows among `rows` is found sooner by sorting the candidates (about
+ * `matches` row reads) than by walking the list order testing each row (about `skip` / share).
+ */
+export const sortCandidates = (matches: number, rows: number, skip: number): boolean => matches * matches < skip * Math.max(rows, 1);
 
 const positionOf = (row: Row): Position => ({ tsKey: str(row, 'ts_key'), messageId: str(row, 'message_id') });
 const sizeOf = (row: Row): number => str(row, 'message_id').length + str(row, 'ts').length + (typeof row['text'] === 'string' ? row['text'].length : 0) + 64;
@@ -51,7 +63,12 @@ export function createReads(conn: DatabaseSync): Reads {
   const statements = new Map<string, StatementSync>();
   const prepared = (sql: string): StatementSync => {
     let found = statements.get(sql);
-    if (found === undefined) statements.set(sql, (found = conn.prepare(sql)));
+    if (found === undefined) {
+      found = conn.prepare(sql);
+      // A query's parameters are bound as one set for its page and count statements alike.
+      found.setAllowUnknownNamedParameters(true);
+      statements.set(sql, found);
+    }
     return found;
   };
 
@@ -70,9 +87,11 @@ export function createReads(conn: DatabaseSync): Reads {
       const query = listQuery(filter);
       return snapshot(() => {
         const count = query.count === null ? null : prepared(query.count).get(query.countParams);
-        const total = count === null ? num(totals.get(), 'total') : num(count, 'n');
+        const stored = num(totals.get(), 'total');
+        const total = count === null ? stored : num(count, 'n');
         const paging: Record<string, SQLInputValue> = { $limit: filter.limit + 1, ...(filter.after === null && { $offset: filter.offset }) };
-        const rows = prepared(query.rows).all({ ...query.params, ...paging });
+        const sorted = query.rowsIndexed !== null && sortCandidates(total, stored, filter.offset + filter.limit + 1);
+        const rows = prepared(sorted && query.rowsIndexed !== null ? query.rowsIndexed : query.rows).all({ ...query.params, ...paging });
         const more = rows.length > filter.limit;
         if (more) rows.length = filter.limit;
         const lastRow = rows[rows.length - 1];
@@ -82,7 +101,9 @@ export function createReads(conn: DatabaseSync): Reads {
     scan(filter, after, limit) {
       // A statement outside BEGIN is its own snapshot, released when the page is read, so an export
       // of any length never keeps the WAL from being checkpointed.
-      const query = keysetQuery(filter, after);
+      const few = indexedAtMost(filter, EXPORT_CANDIDATES);
+      const sorted = few !== null && num(prepared(few.sql).get(few.params), 'n') < EXPORT_CANDIDATES;
+      const query = keysetQuery(filter, after, sorted ? 'index' : 'scan');
       const { rows, more } = boundedRows(prepared(query.sql), query.params, limit);
       const lastRow = rows[rows.length - 1];
       return { rows: rows.map(toMessage), next: more && lastRow !== undefined ? positionOf(lastRow) : null };

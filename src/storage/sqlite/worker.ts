@@ -13,9 +13,39 @@ const init: WorkerInit = workerData;
 
 const reply = (response: Response): void => port.postMessage(response);
 
+/** The writer indexes for search once the table has grown by this many rows… */
+const INDEX_EVERY_ROWS = 1_000;
+/** …or once it has had no insert for this long. */
+const INDEX_IDLE_MS = 200;
+
 function serve(db: Database): void {
   const queue: { id: number; messages: readonly NewMessage[] }[] = [];
   let scheduled = false;
+  let closed = false;
+
+  // Search indexing (search-index.ts) runs only between batches, one short step at a time, so an
+  // insert waits at most one step; a batch of inserts always goes first.
+  let unindexed = INDEX_EVERY_ROWS; // the backlog left by an earlier run or an upgrade, if any
+  let indexTimer: NodeJS.Timeout | null = null;
+  function indexSoon(delayMs: number): void {
+    if (closed || init.role !== 'writer') return;
+    if (indexTimer !== null) {
+      if (delayMs > 0) return;
+      clearTimeout(indexTimer);
+    }
+    indexTimer = setTimeout(indexTick, delayMs);
+    indexTimer.unref();
+  }
+  function indexTick(): void {
+    indexTimer = null;
+    if (closed || queue.length > 0) return; // flush() asks again when it is done
+    if (db.indexStep()) indexSoon(0);
+    else unindexed = 0;
+  }
+  function afterFlush(created: number): void {
+    unindexed += created;
+    if (queue.length === 0) indexSoon(unindexed >= INDEX_EVERY_ROWS ? 0 : INDEX_IDLE_MS);
+  }
 
   /** Commits queued requests (up to MAX_BATCH messages) in one transaction, answering each. */
   function flush(): void {
@@ -32,6 +62,7 @@ function serve(db: Database): void {
     const results = db.insertBatch(taken.flatMap((r) => r.messages));
     let at = 0;
     for (const r of taken) reply({ id: r.id, ok: true, value: results.slice(at, (at += r.messages.length)) });
+    afterFlush(results.reduce((n, r) => (r.ok && r.created ? n + 1 : n), 0));
   }
 
   function schedule(): void {
@@ -62,6 +93,8 @@ function serve(db: Database): void {
         case 'writable':
           return reply({ id, ok: true, value: db.writable() });
         case 'close':
+          closed = true;
+          if (indexTimer !== null) clearTimeout(indexTimer);
           while (queue.length > 0) flush();
           db.close();
           reply({ id, ok: true, value: true });
@@ -72,6 +105,7 @@ function serve(db: Database): void {
       reply({ id, ok: false, error });
     }
   });
+  indexSoon(0);
 }
 
 let hello: Hello;
