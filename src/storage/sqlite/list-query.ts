@@ -4,21 +4,35 @@
 // `q` goes through the trigram index where it can (search.ts) and is a scan of text_fold where it
 // cannot; either way it runs on a reader thread, so it never holds up a commit.
 import type { SQLInputValue } from 'node:sqlite';
-import { arrivalCandidates, CANDIDATES, COUNT_ONLY_Q, INDEXED_AT_MOST, SCAN, searchOf, searchParams, type Search } from './search.ts';
+import { arrivalCandidates, CANDIDATES, COUNT_CANDIDATES, INDEXED_AT_MOST, SCAN, searchOf, searchParams, type Search } from './search.ts';
 import type { ListFilter, MatchFilter, Position } from '../store.ts';
 
 export type ListQuery = {
   /** Rows of the page with their ts_key; takes $limit (and $offset without a cursor) besides `params`. */
   rows: string;
-  /**
-   * The same rows found through the index and sorted (null when `q` is absent or not indexable):
-   * cheaper than `rows`, which walks the list order testing each row, when matches are rare.
-   */
-  rowsIndexed: string | null;
+  /** Present when `q` is one the index answers: the statements of the plans through it. */
+  indexed: IndexedQuery | null;
   /** Counts all matches, ignoring the cursor; null when the stored totals already know (no filter). */
   count: string | null;
   countParams: Record<string, SQLInputValue>;
   params: Record<string, SQLInputValue>;
+};
+
+/**
+ * Through the index, reads.ts picks a plan from two cheap counts: the candidates (the index's count
+ * for the term), and the rows the other filters leave (counted up to $cap, index entries only).
+ */
+export type IndexedQuery = {
+  /** Counts the candidates: exactly the matches when the phrase is the whole term. */
+  candidates: string;
+  /** Counts the candidates in the index, at most $cap. */
+  candidatesAtMost: string;
+  /** Rows the other filters leave, at most $cap; null when there is no other filter (all rows). */
+  range: string | null;
+  /** Counts the matches through the candidates; null when `candidates` is that count already. */
+  count: string | null;
+  /** The page's rows from the candidates, sorted: cheaper than walking the list order for rare terms. */
+  rows: string;
 };
 
 type Where = { clauses: string[]; params: Record<string, SQLInputValue> };
@@ -61,8 +75,6 @@ const sqlWhere = (clauses: readonly string[]): string => (clauses.length > 0 ? `
 
 const COLUMNS = 'message_id, from_msisdn, to_msisdn, ts, text, ts_key';
 
-/** Whether `q` is present and the index can answer it. */
-export const indexable = (filter: { q: string | null }): boolean => filter.q !== null && searchOf(filter.q).match !== null;
 
 export type KeysetQuery = { sql: string; params: Record<string, SQLInputValue> };
 
@@ -105,17 +117,25 @@ function pageRows(filter: ListFilter, via: Via): { sql: string; params: Record<s
 }
 
 export function listQuery(filter: ListFilter): ListQuery {
-  const viaIndex = indexable(filter);
-  const counted = matchWhere(filter, null, false, viaIndex ? 'index' : 'scan');
+  const counted = matchWhere(filter, null);
   const scanned = pageRows(filter, 'scan');
   const n = counted.clauses.length;
   const onlySender = n === 1 && filter.from !== null;
-  const onlyQ = n === 1 && viaIndex;
   const count = n === 0 ? null
     : onlySender ? 'SELECT COALESCE((SELECT n FROM sender_counts WHERE from_msisdn = $from), 0) AS n'
-    : onlyQ ? COUNT_ONLY_Q
     : `SELECT COUNT(*) AS n FROM messages${sqlWhere(counted.clauses)}`;
-  return { rows: scanned.sql, rowsIndexed: viaIndex ? pageRows(filter, 'index').sql : null, count, countParams: counted.params, params: { ...scanned.params, ...counted.params } };
+  const search = filter.q === null ? null : searchOf(filter.q);
+  if (search === null || search.match === null) return { rows: scanned.sql, indexed: null, count, countParams: counted.params, params: scanned.params };
+  const others = matchWhere({ ...filter, q: null }, null).clauses;
+  const through = matchWhere(filter, null, false, 'index');
+  const indexed: IndexedQuery = {
+    candidates: COUNT_CANDIDATES,
+    candidatesAtMost: INDEXED_AT_MOST,
+    range: others.length === 0 ? null : `SELECT COUNT(*) AS n FROM (SELECT 1 FROM messages${sqlWhere(others)} LIMIT $cap)`,
+    count: others.length === 0 && search.exact ? null : `SELECT COUNT(*) AS n FROM messages${sqlWhere(through.clauses)}`,
+    rows: pageRows(filter, 'index').sql,
+  };
+  return { rows: scanned.sql, indexed, count, countParams: counted.params, params: { ...scanned.params, ...through.params } };
 }
 
 /**

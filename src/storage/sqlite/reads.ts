@@ -3,7 +3,7 @@
 // texts stop at a byte budget as well as a row count, so one page never holds much memory.
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import type { StoredMessage } from '../../domain/message.ts';
-import { indexedAtMost, keysetQuery, listQuery, replayQuery } from './list-query.ts';
+import { indexedAtMost, keysetQuery, listQuery, replayQuery, type ListQuery } from './list-query.ts';
 import type { ArrivalFilter, ListFilter, MatchFilter, Page, Position, Replay, ScanPage, Stats } from '../store.ts';
 
 type Row = Record<string, SQLInputValue>;
@@ -37,6 +37,9 @@ const EXPORT_CANDIDATES = 10_000;
  * `matches` row reads) than by walking the list order testing each row (about `skip` / share).
  */
 export const sortCandidates = (matches: number, rows: number, skip: number): boolean => matches * matches < skip * Math.max(rows, 1);
+
+/** The rows the other filters leave are counted up to this many (index entries only: a few ms). */
+const RANGE_CAP = 50_000;
 
 const positionOf = (row: Row): Position => ({ tsKey: str(row, 'ts_key'), messageId: str(row, 'message_id') });
 const sizeOf = (row: Row): number => str(row, 'message_id').length + str(row, 'ts').length + (typeof row['text'] === 'string' ? row['text'].length : 0) + 64;
@@ -72,6 +75,28 @@ export function createReads(conn: DatabaseSync): Reads {
     return found;
   };
 
+  /**
+   * The total and the page's statement. Through the index when reading its candidates costs no more
+   * than walking the rows the other filters leave; the page's rows then come from sorting the
+   * candidates when matches are rare, or from walking the list order when they are common.
+   */
+  function plan(query: ListQuery, stored: number, skip: number): { total: number; rowsSql: string } {
+    const counted = (sql: string | null, params: Record<string, SQLInputValue>): number | null => (sql === null ? null : num(prepared(sql).get(params), 'n'));
+    const indexed = query.indexed;
+    if (indexed !== null) {
+      // Each count stops early where it can: the range at RANGE_CAP, the candidates at the range.
+      const range = counted(indexed.range, { ...query.params, $cap: RANGE_CAP }) ?? stored;
+      const candidates = range < RANGE_CAP && indexed.range !== null
+        ? num(prepared(indexed.candidatesAtMost).get({ ...query.params, $cap: range + 1 }), 'n')
+        : num(prepared(indexed.candidates).get(query.params), 'n');
+      if (candidates <= range) {
+        const total = counted(indexed.count, query.params) ?? candidates;
+        return { total, rowsSql: sortCandidates(total, range, skip) ? indexed.rows : query.rows };
+      }
+    }
+    return { total: counted(query.count, query.countParams) ?? stored, rowsSql: query.rows };
+  }
+
   /** A read transaction, so the parts of one answer come from one snapshot. */
   function snapshot<T>(read: () => T): T {
     conn.exec('BEGIN');
@@ -86,12 +111,10 @@ export function createReads(conn: DatabaseSync): Reads {
     list(filter) {
       const query = listQuery(filter);
       return snapshot(() => {
-        const count = query.count === null ? null : prepared(query.count).get(query.countParams);
         const stored = num(totals.get(), 'total');
-        const total = count === null ? stored : num(count, 'n');
         const paging: Record<string, SQLInputValue> = { $limit: filter.limit + 1, ...(filter.after === null && { $offset: filter.offset }) };
-        const sorted = query.rowsIndexed !== null && sortCandidates(total, stored, filter.offset + filter.limit + 1);
-        const rows = prepared(sorted && query.rowsIndexed !== null ? query.rowsIndexed : query.rows).all({ ...query.params, ...paging });
+        const { total, rowsSql } = plan(query, stored, filter.offset + filter.limit + 1);
+        const rows = prepared(rowsSql).all({ ...query.params, ...paging });
         const more = rows.length > filter.limit;
         if (more) rows.length = filter.limit;
         const lastRow = rows[rows.length - 1];

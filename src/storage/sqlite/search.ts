@@ -13,19 +13,31 @@ import { foldText } from '../../domain/fold.ts';
 export type Search = {
   /** The folded term, bound as $q. */
   fold: string;
-  /** The FTS5 phrase of the term, bound as $match; null when the term must be scanned. */
+  /** The FTS5 phrase of the term (or of its start), bound as $match; null when the term must be scanned. */
   match: string | null;
+  /** Whether the phrase is the whole term, so the index alone counts its matches exactly. */
+  exact: boolean;
 };
 
 /** The trigram tokenizer makes no token of fewer than 3 characters (code points). */
 const MIN_INDEXED = 3;
+/**
+ * A phrase costs a doclist read per trigram, so a longer term is looked up by its first this many
+ * code points (a superset: each candidate is then checked with instr).
+ */
+export const MAX_PHRASE = 12;
 
 export function searchOf(q: string): Search {
   const fold = foldText(q);
-  let points = 0;
-  for (const _ of fold) if (++points >= MIN_INDEXED) break;
-  const indexable = points >= MIN_INDEXED && !fold.includes('\u0000');
-  return { fold, match: indexable ? `"${fold.replaceAll('"', '""')}"` : null };
+  const points: string[] = [];
+  for (const point of fold) {
+    points.push(point);
+    if (points.length > MAX_PHRASE) break;
+  }
+  if (points.length < MIN_INDEXED || fold.includes('\u0000')) return { fold, match: null, exact: false };
+  const exact = points.length <= MAX_PHRASE;
+  const phrase = exact ? fold : points.slice(0, MAX_PHRASE).join('');
+  return { fold, match: `"${phrase.replaceAll('"', '""')}"`, exact };
 }
 
 export function searchParams(search: Search): Record<string, SQLInputValue> {
@@ -42,8 +54,11 @@ const TAIL = `SELECT rowid FROM messages WHERE rowid > ${UPTO} AND ${SCAN}`;
 /** The rows that match, as a rowid set: the index's up to the watermark, the scanned tail's above it. */
 export const CANDIDATES = `rowid IN (${INDEXED} UNION ALL ${TAIL}) AND ${SCAN}`;
 
-/** The number of matches when `q` is the only filter: counted in the index, without reading rows. */
-export const COUNT_ONLY_Q = `SELECT (SELECT COUNT(*) FROM (${INDEXED})) + (SELECT COUNT(*) FROM (${TAIL})) AS n`;
+/**
+ * The number of candidates whatever the other filters, counted in the index without reading rows:
+ * exactly the number of matches when the phrase is exact.
+ */
+export const COUNT_CANDIDATES = `SELECT (SELECT COUNT(*) FROM (${INDEXED})) + (SELECT COUNT(*) FROM (${TAIL})) AS n`;
 
 /** Up to $cap matches counted in the index (the tail left out): how an export page picks its plan. */
 export const INDEXED_AT_MOST = `SELECT COUNT(*) AS n FROM (${INDEXED} LIMIT $cap)`;
