@@ -18,7 +18,7 @@ export type SearchIndexer = {
   backlog(limit: number): number;
 };
 
-export function createSearchIndexer(conn: DatabaseSync): SearchIndexer {
+export function createSearchIndexer(conn: DatabaseSync, rowsPerStep = ROWS): SearchIndexer {
   const upto = conn.prepare('SELECT indexed_upto AS n FROM search_state WHERE id = 1');
   const lastOfNext = conn.prepare('SELECT max(rowid) AS n FROM (SELECT rowid FROM messages WHERE rowid > ? ORDER BY rowid LIMIT ?)');
   const add = conn.prepare('INSERT INTO messages_search (rowid, text_fold) SELECT rowid, text_fold FROM messages WHERE rowid > ? AND rowid <= ? AND text_fold IS NOT NULL');
@@ -45,7 +45,7 @@ export function createSearchIndexer(conn: DatabaseSync): SearchIndexer {
     step() {
       const indexed = transaction(() => {
         const from = num(upto.get());
-        const to = num(lastOfNext.get(from, ROWS));
+        const to = num(lastOfNext.get(from, rowsPerStep));
         if (to <= from) return false;
         add.run(from, to);
         mark.run(to);
