@@ -14,7 +14,7 @@ import { openDatabase, type Database } from '../../src/storage/sqlite/database.t
 import { createSearchIndexer } from '../../src/storage/sqlite/search-index.ts';
 import { MAX_PHRASE, searchOf } from '../../src/storage/sqlite/search.ts';
 import type { ListFilter, MatchFilter, NewMessage, Position } from '../../src/storage/store.ts';
-import { tempDir } from '../helpers/service.ts';
+import { bodyOf, freshService, message, seed, tempDir } from '../helpers/service.ts';
 
 /** mulberry32, so a failure can be replayed from its seed. */
 function prng(seed: number): () => number {
@@ -208,4 +208,37 @@ test('the index answers only terms it can answer exactly or recheck: short terms
   const long = searchOf('x'.repeat(MAX_PHRASE + 1));
   assert.equal(long.exact, false);
   assert.equal(long.match, `"${'x'.repeat(MAX_PHRASE)}"`);
+});
+
+test('hostile q over HTTP once the service has indexed: huge, control characters, FTS5 and LIKE/GLOB syntax', async (t) => {
+  const dir = tempDir();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dbPath = join(dir, 'hostile.db');
+  const svc = await freshService(t, { dbPath });
+  const texts: Record<string, string> = {
+    'h-meta': 'a%b_c*d?e[f]g "quoted" NEAR(x y) AND OR NOT ^start col:umn',
+    'h-ctrl': 'tab\there\u0001\u001f bell\u0007 nul\u0000after',
+    'h-long': 'y'.repeat(4000),
+    'h-plain': 'nothing special here',
+  };
+  await seed(svc, Object.entries(texts).map(([message_id, text]) => message({ message_id, text })));
+  // The writer indexes after a moment without inserts; wait until every row is below the watermark.
+  const probe = new DatabaseSync(dbPath, { readOnly: true });
+  t.after(() => probe.close());
+  for (let i = 0; i < 200 && indexedUpto(probe) < 4; i += 1) await new Promise((resolve) => setTimeout(resolve, 25));
+  assert.equal(indexedUpto(probe), 4);
+  const found = async (q: string): Promise<string[]> => {
+    const res = await svc.get(`/messages?q=${encodeURIComponent(q)}`);
+    assert.equal(res.status, 200, JSON.stringify(q.slice(0, 20)));
+    return (await bodyOf(res)).data.map((m: { message_id: string }) => m.message_id);
+  };
+  for (const q of ['%b_', '_c*', 'd?e', '[f]', '"quoted"', '"quo', 'NEAR(x', 'AND OR NOT', '^start', 'col:umn', 'b_c*d?e[f]g "quoted" NEAR(x y)']) {
+    assert.deepEqual(await found(q), ['h-meta'], q);
+  }
+  for (const q of ['\there', '\u0001\u001f', 'bell\u0007', 'nul\u0000after', '\u0000']) assert.deepEqual(await found(q), ['h-ctrl'], JSON.stringify(q));
+  assert.deepEqual(await found('Y'.repeat(4000)), ['h-long']);
+  assert.deepEqual(await found('y'.repeat(4001)), []);
+  assert.deepEqual(await found('\u0002\u0003\u0004'), []);
+  assert.deepEqual(await found('"'), ['h-meta']);
+  assert.deepEqual(await found('""'), []);
 });
