@@ -65,11 +65,14 @@ const MIGRATIONS: readonly Step[] = [
   refold,
   // 6: a trigram index for q (search.ts), filled off the request path by the writer in batches up
   //    to search_state.indexed_upto (search-index.ts), starting empty: rows above the watermark are
-  //    scanned, so an upgraded database answers q correctly while its index is built. Automatic
-  //    merging is off; the writer merges in small steps of its own between batches. The triggers
-  //    keep indexed rows right when ad-hoc SQL deletes or changes them, or inserts below the mark.
+  //    scanned, so an upgraded database answers q correctly while its index is built. FTS5 merges
+  //    segments once 8 of a level exist (its default, 4, cost a third more CPU per row for 1.5x
+  //    faster common terms; BENCHMARKS.md, issue 13). The triggers keep indexed rows right when
+  //    ad-hoc SQL deletes them or changes their text_fold or rowid. The service numbers new rows above
+  //    every rowid ever used, so only an insert by hand with an explicit, reused rowid could land
+  //    below the mark: there is no insert trigger (it cost 2 µs per row); README says how to rebuild.
   `CREATE VIRTUAL TABLE messages_search USING fts5(text_fold, content='', contentless_delete=1, tokenize='trigram case_sensitive 1', detail=full);
-   INSERT INTO messages_search (messages_search, rank) VALUES ('automerge', 0);
+   INSERT INTO messages_search (messages_search, rank) VALUES ('automerge', 8);
    CREATE TABLE search_state (id INTEGER PRIMARY KEY CHECK (id = 1), indexed_upto INTEGER NOT NULL);
    INSERT INTO search_state (id, indexed_upto) VALUES (1, 0);
    CREATE TRIGGER messages_search_ad AFTER DELETE ON messages
@@ -82,10 +85,6 @@ const MIGRATIONS: readonly Step[] = [
      DELETE FROM messages_search WHERE rowid = OLD.rowid;
      INSERT INTO messages_search (rowid, text_fold) SELECT NEW.rowid, NEW.text_fold
        WHERE NEW.text_fold IS NOT NULL AND NEW.rowid <= (SELECT indexed_upto FROM search_state WHERE id = 1);
-   END;
-   CREATE TRIGGER messages_search_ai AFTER INSERT ON messages
-     WHEN NEW.text_fold IS NOT NULL AND NEW.rowid <= (SELECT indexed_upto FROM search_state WHERE id = 1) BEGIN
-     INSERT INTO messages_search (rowid, text_fold) VALUES (NEW.rowid, NEW.text_fold);
    END;`,
 ];
 
