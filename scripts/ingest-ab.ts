@@ -2,7 +2,7 @@
 // database (fresh, or a copy of --db), with the CPU each service thread used per stored message
 // read from /proc. How issue 13 measured what keeping the search index costs ingest:
 //   node scripts/ingest-ab.ts --a /path/to/baseline/dist/main.js --b dist/main.js [--db seeded.db]
-//     [--seconds 5] [--rounds 3] [--connections 64]
+//     [--db-a seeded-for-a.db] [--db-b seeded-for-b.db] [--seconds 5] [--rounds 3] [--connections 64]
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,10 +12,10 @@ import { startServiceChild, type ServiceChild } from './lib/child.ts';
 import { runLoad } from './lib/raw-load.ts';
 import { webhookPicker, webhookPool } from './lib/workload.ts';
 
-const USAGE = 'node scripts/ingest-ab.ts --a ENTRY --b ENTRY [--db SEEDED.db] [--seconds 5] [--rounds 3] [--connections 64]';
-const { flags } = parseFlags(USAGE, { a: { type: 'string' }, b: { type: 'string' }, db: { type: 'string' }, seconds: { type: 'string' }, rounds: { type: 'string' }, connections: { type: 'string' } }, 0);
+const USAGE = 'node scripts/ingest-ab.ts --a ENTRY --b ENTRY [--db SEEDED.db] [--db-a A.db] [--db-b B.db] [--seconds 5] [--rounds 3] [--connections 64]';
+const { flags } = parseFlags(USAGE, { a: { type: 'string' }, b: { type: 'string' }, db: { type: 'string' }, 'db-a': { type: 'string' }, 'db-b': { type: 'string' }, seconds: { type: 'string' }, rounds: { type: 'string' }, connections: { type: 'string' } }, 0);
 const entries = { a: stringFlag(flags, 'a') ?? usageExit(USAGE, '--a is required'), b: stringFlag(flags, 'b') ?? usageExit(USAGE, '--b is required') };
-const seeded = stringFlag(flags, 'db');
+const seeded = { a: stringFlag(flags, 'db-a') ?? stringFlag(flags, 'db'), b: stringFlag(flags, 'db-b') ?? stringFlag(flags, 'db') };
 const seconds = numberFlag(USAGE, flags, 'seconds', 5);
 const rounds = numberFlag(USAGE, flags, 'rounds', 3);
 const connections = numberFlag(USAGE, flags, 'connections', 64);
@@ -43,11 +43,12 @@ function threadCpu(pid: number): Map<string, number> {
 const services: Record<'a' | 'b', ServiceChild> = {} as Record<'a' | 'b', ServiceChild>;
 for (const side of ['a', 'b'] as const) {
   const db = join(dir, `${side}.db`);
-  if (seeded !== undefined) copyFileSync(seeded, db);
+  const from = seeded[side];
+  if (from !== undefined) copyFileSync(from, db);
   services[side] = await startServiceChild(entries[side], { WEBHOOK_SECRET: secret, DATABASE_URL: `sqlite:///${db}` }, `${db}.log`);
 }
-// A copied database may still be indexing (a build that indexes after an upgrade): let both settle.
-await new Promise((resolve) => setTimeout(resolve, seeded === undefined ? 500 : 60_000));
+// A copied database is read cold at first: let both settle.
+await new Promise((resolve) => setTimeout(resolve, seeded.a === undefined && seeded.b === undefined ? 500 : 5_000));
 
 const results: { side: 'a' | 'b'; round: number; rps: number; p99: number; cpuPerRow: Record<string, number> }[] = [];
 for (let round = 1; round <= rounds; round += 1) {
