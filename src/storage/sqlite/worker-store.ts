@@ -23,10 +23,11 @@ export type WorkerStoreOptions = {
 
 const DEFAULT_BUSY_TIMEOUT_MS = 2_000;
 /**
- * Two readers, so one long read (an export page, a scanned `q`) never holds up every other read and
- * concurrent searches use both cores (BENCHMARKS.md, issue 13, measured one against two).
+ * One reader. Two made 4 concurrent searches at 1M rows 20–30 % faster (common term p50 49 → 40 ms)
+ * but cost 12 MiB of RSS and took CPU from ingest on 2 cores (BENCHMARKS.md, issue 13); with the
+ * search index no read holds the reader long. A machine with more cores may ask for more.
  */
-const DEFAULT_READERS = 2;
+const DEFAULT_READERS = 1;
 
 /** Reads over several reader channels: each call goes to the one with the fewest calls waiting. */
 function spread(channels: readonly Channel[]): Channel {
