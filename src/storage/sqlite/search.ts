@@ -3,10 +3,10 @@
 // detail=full, so the phrase of a term's trigrams matches exactly the rows whose text_fold contains
 // the term — the same set as instr(text_fold, q) > 0. Rows up to search_state.indexed_upto are in
 // the index (the writer adds new rows in large batches off the request path, search-index.ts;
-// triggers keep it right for ad-hoc deletes, updates and inserts below the watermark); rows above
-// it, the tail, are scanned with instr as before. Terms the index cannot answer (fewer than three
-// code points, or a NUL, which FTS5's query parser stops at) are scanned as before. Every fragment
-// here is fixed text; the term is bound as $q (folded) and $match (the FTS5 phrase).
+// triggers keep it right for ad-hoc deletes and updates); rows above it, the tail, are scanned with
+// instr as before. Terms the index cannot answer (fewer than three code points, or a NUL, which
+// FTS5's query parser stops at) are scanned as before. Every fragment here is fixed text; the term
+// is bound as $q (folded) and $match (the FTS5 phrase).
 import type { SQLInputValue } from 'node:sqlite';
 import { foldText } from '../../domain/fold.ts';
 
