@@ -3,17 +3,19 @@
 // read from /proc. How issue 13 measured what keeping the search index costs ingest:
 //   node scripts/ingest-ab.ts --a /path/to/baseline/dist/main.js --b dist/main.js [--db seeded.db]
 //     [--db-a seeded-for-a.db] [--db-b seeded-for-b.db] [--seconds 5] [--rounds 3] [--connections 64]
+//     [--postgres]   (each side on a fresh database of a throwaway PostgreSQL cluster instead)
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startCluster } from '../test/helpers/postgres.ts';
 import { numberFlag, parseFlags, stringFlag, usageExit } from './lib/cli.ts';
 import { startServiceChild, type ServiceChild } from './lib/child.ts';
 import { runLoad } from './lib/raw-load.ts';
 import { webhookPicker, webhookPool } from './lib/workload.ts';
 
-const USAGE = 'node scripts/ingest-ab.ts --a ENTRY --b ENTRY [--db SEEDED.db] [--db-a A.db] [--db-b B.db] [--seconds 5] [--rounds 3] [--connections 64]';
-const { flags } = parseFlags(USAGE, { a: { type: 'string' }, b: { type: 'string' }, db: { type: 'string' }, 'db-a': { type: 'string' }, 'db-b': { type: 'string' }, seconds: { type: 'string' }, rounds: { type: 'string' }, connections: { type: 'string' } }, 0);
+const USAGE = 'node scripts/ingest-ab.ts --a ENTRY --b ENTRY [--db SEEDED.db] [--db-a A.db] [--db-b B.db] [--seconds 5] [--rounds 3] [--connections 64] [--postgres]';
+const { flags } = parseFlags(USAGE, { a: { type: 'string' }, b: { type: 'string' }, db: { type: 'string' }, 'db-a': { type: 'string' }, 'db-b': { type: 'string' }, seconds: { type: 'string' }, rounds: { type: 'string' }, connections: { type: 'string' }, postgres: { type: 'boolean' } }, 0);
 const entries = { a: stringFlag(flags, 'a') ?? usageExit(USAGE, '--a is required'), b: stringFlag(flags, 'b') ?? usageExit(USAGE, '--b is required') };
 const seeded = { a: stringFlag(flags, 'db-a') ?? stringFlag(flags, 'db'), b: stringFlag(flags, 'db-b') ?? stringFlag(flags, 'db') };
 const seconds = numberFlag(USAGE, flags, 'seconds', 5);
@@ -40,12 +42,15 @@ function threadCpu(pid: number): Map<string, number> {
   return out;
 }
 
+const cleanups: (() => unknown)[] = [];
+const cluster = flags['postgres'] === true ? await startCluster({ after: (fn) => cleanups.push(fn) }) : null;
 const services: Record<'a' | 'b', ServiceChild> = {} as Record<'a' | 'b', ServiceChild>;
 for (const side of ['a', 'b'] as const) {
   const db = join(dir, `${side}.db`);
   const from = seeded[side];
   if (from !== undefined) copyFileSync(from, db);
-  services[side] = await startServiceChild(entries[side], { WEBHOOK_SECRET: secret, DATABASE_URL: `sqlite:///${db}` }, `${db}.log`);
+  const url = cluster === null ? `sqlite:///${db}` : cluster.url(await cluster.createDatabase(), 'sslmode=disable');
+  services[side] = await startServiceChild(entries[side], { WEBHOOK_SECRET: secret, DATABASE_URL: url }, `${db}.log`);
 }
 // A copied database is read cold at first: let both settle.
 await new Promise((resolve) => setTimeout(resolve, seeded.a === undefined && seeded.b === undefined ? 500 : 5_000));
@@ -72,6 +77,7 @@ for (let round = 1; round <= rounds; round += 1) {
   }
 }
 for (const side of ['a', 'b'] as const) await services[side].stop();
+for (const fn of cleanups) await fn();
 rmSync(dir, { recursive: true, force: true });
 const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? NaN;
 const ratios = Array.from({ length: rounds }, (_, i) => (results.find((r) => r.side === 'b' && r.round === i + 1)?.rps ?? NaN) / (results.find((r) => r.side === 'a' && r.round === i + 1)?.rps ?? NaN));

@@ -75,7 +75,6 @@ const sqlWhere = (clauses: readonly string[]): string => (clauses.length > 0 ? `
 
 const COLUMNS = 'message_id, from_msisdn, to_msisdn, ts, text, ts_key';
 
-
 export type KeysetQuery = { sql: string; params: Record<string, SQLInputValue> };
 
 /**

@@ -36,7 +36,7 @@ const EXPORT_CANDIDATES = 10_000;
  * Whether a page of `matches` rows among `rows` is found sooner by sorting the candidates (about
  * `matches` row reads) than by walking the list order testing each row (about `skip` / share).
  */
-export const sortCandidates = (matches: number, rows: number, skip: number): boolean => matches * matches < skip * Math.max(rows, 1);
+const sortCandidates = (matches: number, rows: number, skip: number): boolean => matches * matches < skip * Math.max(rows, 1);
 
 /** The rows the other filters leave are counted up to this many (index entries only: a few ms). */
 const RANGE_CAP = 50_000;

@@ -69,7 +69,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     close() {
       closing ??= (async () => {
         await writer.close();
-        await Promise.all([searchIndex.close(), pg.close()]);
+        searchIndex.close();
+        await pg.close();
       })();
       return closing;
     },

@@ -39,20 +39,25 @@ export async function ensureSearchIndex(pg: PgClient): Promise<SearchIndexState>
   return built.ok ? 'built' : 'failed';
 }
 
-/** Runs ensureSearchIndex on a one-connection pool of its own; close() leaves a running build to the server. */
-export function buildSearchIndexInBackground(connection: PgConnectionConfig, done: (state: SearchIndexState) => void): { close(): Promise<void> } {
+/**
+ * Runs ensureSearchIndex on a one-connection pool of its own. close() does not wait for a build in
+ * progress (a minute at 1M rows, longer than a stop may take): the pool closes once it is answered,
+ * or the process exits first and the server finishes the build without its client (a server
+ * notices a gone client only when it next writes to it) or leaves it invalid for the next start.
+ */
+export function buildSearchIndexInBackground(connection: PgConnectionConfig, done: (state: SearchIndexState) => void): { close(): void } {
   const pg = createPool(connection, { options: { size: 1 } });
   let closed = false;
-  const finished = ensureSearchIndex(pg)
+  void ensureSearchIndex(pg)
     .catch((): SearchIndexState => 'failed')
     .then(async (state) => {
       if (!closed) done(state);
       await pg.close();
     });
   return {
-    async close() {
+    close() {
       closed = true;
-      await Promise.race([finished, pg.close()]);
+      void pg.close();
     },
   };
 }
