@@ -2,11 +2,14 @@
 // writer calls step() when it has no inserts waiting. A step is one short transaction: the next
 // ROWS rows above the watermark go into the index (FTS5 merges its segments as part of it) and the
 // watermark moves past them. A database of any size is indexed this way after the upgrade, step by
-// step, with inserts served in between.
+// step, with inserts served in between. A step commits without its own fsync (synchronous=NORMAL
+// for that transaction): the index is derived data, and in WAL mode the next insert's fsync makes
+// it durable with everything before it; after a power loss a step is at worst lost whole, index and
+// watermark together, and done again.
 import type { DatabaseSync } from 'node:sqlite';
 
-/** Rows per indexing step: ≈ 12 ms of work, at most ≈ 60 ms with a merge (BENCHMARKS.md, issue 13). */
-export const ROWS = 1_000;
+/** Rows per indexing step: ≈ 2–3 ms of work, so a batch waiting behind one waits little (BENCHMARKS.md, issue 13). */
+export const ROWS = 250;
 
 export type SearchIndexer = {
   /** One step of work, in its own transaction; true when more work is waiting. Throws on failure. */
@@ -22,21 +25,30 @@ export function createSearchIndexer(conn: DatabaseSync, rowsPerStep = ROWS): Sea
 
   return {
     step() {
-      conn.exec('BEGIN IMMEDIATE');
+      conn.exec('PRAGMA synchronous = NORMAL');
       try {
-        const from = num(upto.get());
-        const next = lastOfNext.get(from, rowsPerStep);
-        const to = num(next);
-        if (to > from) {
-          add.run(from, to);
-          mark.run(to);
-        }
-        conn.exec('COMMIT');
-        return num(next, 'c') === rowsPerStep;
-      } catch (err) {
-        if (conn.isTransaction) conn.exec('ROLLBACK');
-        throw err;
+        return indexRows();
+      } finally {
+        conn.exec('PRAGMA synchronous = FULL');
       }
     },
   };
+
+  function indexRows(): boolean {
+    conn.exec('BEGIN IMMEDIATE');
+    try {
+      const from = num(upto.get());
+      const next = lastOfNext.get(from, rowsPerStep);
+      const to = num(next);
+      if (to > from) {
+        add.run(from, to);
+        mark.run(to);
+      }
+      conn.exec('COMMIT');
+      return num(next, 'c') === rowsPerStep;
+    } catch (err) {
+      if (conn.isTransaction) conn.exec('ROLLBACK');
+      throw err;
+    }
+  }
 }
