@@ -39,14 +39,19 @@ function serve(db: Database): void {
     indexTimer = setTimeout(indexTick, delayMs);
     indexTimer.unref();
   }
+  let lastInsertAt = 0;
   function indexTick(): void {
     indexTimer = null;
     if (closed || queue.length > 0) return; // flush() asks again when it is done
+    const quiet = Date.now() - lastInsertAt;
+    if (unindexed < INDEX_EVERY_ROWS && quiet < INDEX_IDLE_MS) return indexSoon(INDEX_IDLE_MS - quiet);
+    // Once started, the steps go on between batches until the index has caught up.
     if (db.indexStep()) indexSoon(0);
     else unindexed = 0;
   }
   function afterFlush(created: number): void {
     unindexed += created;
+    if (created > 0) lastInsertAt = Date.now();
     if (queue.length === 0) indexSoon(unindexed >= INDEX_EVERY_ROWS ? 0 : INDEX_IDLE_MS);
   }
 
