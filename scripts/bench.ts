@@ -162,6 +162,8 @@ type ReadsResult = {
   rows: number;
   /** Client: measured by the bench over loopback. Server: the service's own latency_ms for the same requests. */
   reads: Record<string, { client: Latency; server: Latency }>;
+  /** Searches on CONCURRENT_SEARCHES connections at once, each waiting for its answer before the next. */
+  concurrent_searches: Record<string, { connections: number; client: Latency; server: Latency; seconds: number }>;
   ingest_with_reads: {
     writer_connections: number;
     reader_connections: number;
@@ -261,6 +263,10 @@ function seededDatabase(): string {
     const { db } = openDatabase({ path: partial, busyTimeoutMs: 2_000, role: 'writer' });
     try {
       seedDatabase(db, rows, seed, (done) => { if (done % 100_000 === 0) say(`  ${done.toLocaleString('en')}`); });
+      // The search index, built by the writer's own steps (as after an upgrade), so reads use it.
+      const indexing = Date.now();
+      while (db.indexStep());
+      say(`  search index built in ${((Date.now() - indexing) / 1000).toFixed(1)} s`);
     } finally {
       db.close(); // checkpoints the WAL into the file, so the file alone is the database
     }
@@ -284,6 +290,9 @@ const READS: readonly { name: string; path: string }[] = [
   { name: `q=${RARE_WORD} (rare)`, path: `/messages?limit=50&q=${RARE_WORD}` },
   { name: 'q=kalo (common)', path: '/messages?limit=50&q=kalo' },
 ];
+
+/** Connections searching at once in the concurrent-search part. */
+const CONCURRENT_SEARCHES = 4;
 
 async function timeRead(port: number, path: string, n: number, tag: string): Promise<Latency> {
   const times: number[] = [];
@@ -332,6 +341,23 @@ async function reads(): Promise<ReadsResult> {
     say(`read ${read.name.padEnd(26)} server p50 ${fmt(timed[read.name]?.server.p50)} ms · client p50 ${fmt(client.p50)} ms · p99 ${fmt(client.p99)} ms`);
   }
 
+  // Searches at once: each connection sends the next as soon as it has its answer.
+  const concurrent: ReadsResult['concurrent_searches'] = {};
+  for (const [i, read] of READS.filter((r) => r.name.startsWith('q=')).entries()) {
+    if (interrupted) break;
+    let sent = 0;
+    const tag = `conc${i}`;
+    const run = await runLoad({
+      port: service.port, connections: CONCURRENT_SEARCHES, durationMs: 60_000,
+      next: () => ({ bytes: requestBytes('GET', read.path, { 'X-Request-ID': `${tag}-${sent + 2}` }), tag: 'q' }),
+      shouldStop: () => (sent >= CONCURRENT_SEARCHES * 5 ? true : ((sent += 1), false)),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const t = run.byTag.get('q');
+    concurrent[read.name] = { connections: CONCURRENT_SEARCHES, client: latency(t?.latenciesMs ?? []), server: serverLatency(`${db}.log`, tag), seconds: run.seconds };
+    say(`${CONCURRENT_SEARCHES} at once: ${read.name.padEnd(20)} server p50 ${fmt(concurrent[read.name]?.server.p50)} ms · client p50 ${fmt(concurrent[read.name]?.client.p50)} ms · p99 ${fmt(concurrent[read.name]?.client.p99)} ms · ${t?.ok ?? 0} in ${fmt(run.seconds)} s`);
+  }
+
   // Ingest alone, then with readers running the same mix of reads at the same time.
   const writers = Math.min(connections, 16);
   const alone = await runLoad({ port: service.port, connections: writers, durationMs: seconds * 1000, next: webhookPicker(webhookPool(secret, POOL_PER_SECOND * seconds), dupRatio) });
@@ -348,6 +374,7 @@ async function reads(): Promise<ReadsResult> {
   return {
     rows,
     reads: timed,
+    concurrent_searches: concurrent,
     ingest_with_reads: {
       writer_connections: writers,
       reader_connections: 4,
@@ -531,6 +558,9 @@ function printReads(r: ReadsResult): string[] {
   return [
     `Reads on ${rows.toLocaleString('en')} seeded messages, one at a time (server: the service's own latency_ms; client: over loopback)`,
     table(['read', 'n', 'server p50 ms', 'server p99 ms', 'client p50 ms', 'client p99 ms'], Object.entries(timed).map(([name, l]) => [name, String(l.client.n), fmt(l.server.p50), fmt(l.server.p99), fmt(l.client.p50), fmt(l.client.p99)])),
+    '',
+    `Searches ${CONCURRENT_SEARCHES} at once (each connection sends the next on its answer)`,
+    table(['search', 'n', 'server p50 ms', 'server p99 ms', 'client p50 ms', 'client p99 ms'], Object.entries(r.concurrent_searches).map(([name, l]) => [name, String(l.client.n), fmt(l.server.p50), fmt(l.server.p99), fmt(l.client.p50), fmt(l.client.p99)])),
     '',
     `Ingest p99 with ${w.writer_connections} writer connections: alone ${fmt(w.alone.p99)} ms (${fmt(w.alone.rps, 0)} req/s); ` +
       `with 4 connections reading ${fmt(w.with_reads.p99)} ms (${fmt(w.with_reads.rps, 0)} req/s, ${w.with_reads.reads_done} reads done); ratio ${fmt(w.p99_ratio)}`,

@@ -27,6 +27,7 @@ const NOT_AGAIN = new Set([
 const SQLITE_FILES = new Set([
   'storage.test.ts', // the earlier service's file upgraded in place, SQLite write locks, WAL durability
   'worker-store.test.ts', // the storage worker threads
+  'search-index.test.ts', // SQLite's trigram index and its watermark (PostgreSQL's: postgres-store.test.ts)
   'group-commit.test.ts', // the SQLite writer's batches, poisoned with SQLite triggers
 ]);
 

@@ -38,6 +38,11 @@ export async function openConfiguredStore(target: DatabaseTarget, options: Store
       lastLogged.set(error.kind, now);
       options.logger.warn('database connection problem', { ...error.logFields(), error: error.message });
     },
+    onSearchIndex(state) {
+      const fields = { search_index: state };
+      if (state === 'failed' || state === 'no pg_trgm') options.logger.warn('search index unavailable: q is answered by a scan', fields);
+      else options.logger.info('search index', fields);
+    },
   });
   return {
     store,

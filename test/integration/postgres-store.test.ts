@@ -98,7 +98,7 @@ test('the database ready line names the backend and server, never the password; 
   const line = svc.logs.find((l) => l['msg'] === 'database ready');
   assert.deepEqual(line && { ...line, ts: undefined }, {
     ts: undefined, level: 'info', msg: 'database ready', backend: 'postgres', host: '127.0.0.1', port: cluster().port, database: name, user: 'postgres',
-    sslmode: 'disable', pool_size: 4, schema_from: 0, schema_version: 1, backfilled_rows: 0, recounted: false,
+    sslmode: 'disable', pool_size: 4, schema_from: 0, schema_version: 2, backfilled_rows: 0, recounted: false,
   });
   assert.ok(!svc.rawLog().includes(PASSWORD));
 
@@ -151,4 +151,44 @@ test('a batch commits with synchronous_commit on even where the database is set 
   assert.equal(await settingInside('off'), 'on');
   assert.equal(await settingInside('remote_apply'), 'remote_apply');
   assert.equal(await settingInside('local'), 'local');
+});
+
+test('q on PostgreSQL: the pg_trgm index is built after start-up, rebuilt when left invalid, and q answers the same through it', async (t) => {
+  if (!havePostgres(t)) return;
+  const { db } = await database();
+  const valid = async (): Promise<boolean | null> => {
+    const rows = await db.sql("SELECT i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'messages_text_fold_trgm_idx'");
+    return rows.length === 0 ? null : rows[0]?.['valid'] === true;
+  };
+  const first = await freshService(t, { database: db });
+  const texts: Record<string, string> = {
+    'p-meta': 'a%b_c*d?e[f]g "quoted" \\back', 'p-nul': 'nul\u0000in\u0001side', 'p-fold': 'GROẞE Straße', 'p-kalo': 'kalo mi kalo', 'p-none': 'nothing',
+  };
+  for (const [message_id, text] of Object.entries(texts)) {
+    const res = await first.deliver(message({ message_id, text }));
+    assert.equal(res.status, 200);
+    await res.body?.cancel();
+  }
+  await until('the index built', async () => (await valid()) === true);
+  assert.ok(first.logs.some((l) => l['msg'] === 'search index' && (l['search_index'] === 'built' || l['search_index'] === 'present')));
+  const cases: [string, string[]][] = [
+    ['%b_', ['p-meta']], ['_c*d?', ['p-meta']], ['[f]', ['p-meta']], ['"quoted"', ['p-meta']], ['\\back', ['p-meta']], ['\\', ['p-meta']],
+    ['l\u0000in\u0001', ['p-nul']], ['\u0001side', ['p-nul']], ['\u0000', ['p-nul']], ['grosse', ['p-fold']], ['STRASSE', ['p-fold']], ['kalo', ['p-kalo']],
+    ['%', ['p-meta']], ['_', ['p-meta']], ['qqq', []],
+  ];
+  const check = async (svc: typeof first): Promise<void> => {
+    for (const [q, want] of cases) {
+      const body = await bodyOf(await svc.get(`/messages?q=${encodeURIComponent(q)}`));
+      assert.deepEqual([body.total, body.data.map((m: { message_id: string }) => m.message_id)], [want.length, want], JSON.stringify(q));
+    }
+  };
+  await check(first);
+  await first.stop();
+
+  // An interrupted CREATE INDEX CONCURRENTLY leaves the index invalid: the next start rebuilds it.
+  await db.sql("UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'messages_text_fold_trgm_idx'::regclass");
+  assert.equal(await valid(), false);
+  const second = await freshService(t, { database: db });
+  await until('the index rebuilt', async () => (await valid()) === true);
+  await check(second);
 });

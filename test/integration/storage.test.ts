@@ -337,7 +337,8 @@ test('a database of schema 4 is re-folded: texts with ẞ, ı or Cherokee are fo
   const db = new DatabaseSync(dbPath);
   const old = (s: string): string => s.normalize('NFC').toUpperCase().toLowerCase().replaceAll('ς', 'σ').normalize('NFC');
   for (const [id, text] of Object.entries(texts)) db.prepare('UPDATE messages SET text_fold = ? WHERE message_id = ?').run(old(text), id);
-  db.exec('PRAGMA user_version = 4');
+  db.exec(`DROP TRIGGER messages_search_ad; DROP TRIGGER messages_search_au;
+           DROP TABLE messages_search; DROP TABLE search_state; PRAGMA user_version = 4`); // as schema 4 was
   db.close();
 
   const svc = await startTestService({ dbPath });

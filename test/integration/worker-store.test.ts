@@ -22,3 +22,19 @@ test('a worker that dies fails its pending call, and the next call after a pause
   await sleep(1_100);
   assert.deepEqual(await channel.call('ping', null), { ok: true, value: true });
 });
+
+test('several reader workers: concurrent reads spread over them all answer, each from a snapshot; close stops them all', async (t) => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { openWorkerStore } = await import('../../src/storage/sqlite/worker-store.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'webhook-readers-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const { store } = await openWorkerStore({ path: join(dir, 'r.db'), now: () => new Date(), readers: 3 });
+  const messages = Array.from({ length: 40 }, (_, i) => ({ messageId: `r-${i}`, from: '+15550000001', to: '+15550000002', ts: '2024-01-01T00:00:00Z', tsKey: '2024-01-01T00:00:00.000000000Z', text: `text ${i} kalo` }));
+  assert.ok((await store.insertMany(messages)).every((r) => r.ok));
+  const filter = { from: null, since: null, until: null, q: 'kalo', limit: 5, offset: 0, after: null } as const;
+  const pages = await Promise.all(Array.from({ length: 12 }, () => store.list(filter)));
+  for (const page of pages) assert.ok(page.ok && page.page.total === 40 && page.page.data.length === 5);
+  await store.close();
+});

@@ -10,6 +10,7 @@ import { foldText } from '../../domain/fold.ts';
 import { isStorageFault, RowError, unwrap } from './errors.ts';
 import { migrate, type MigrationReport } from './migrations.ts';
 import { createReads, type Reads } from './reads.ts';
+import { createSearchIndexer } from './search-index.ts';
 import type { Failed, NewMessage } from '../store.ts';
 
 export type DatabaseOptions = {
@@ -31,6 +32,11 @@ export type Database = Reads & {
    * failed. A failure of the transaction itself (lock timeout, full disk, I/O) fails every message in it.
    */
   insertBatch(messages: readonly NewMessage[]): WriteResult[];
+  /**
+   * One step of keeping the search index up with the table (search-index.ts), in its own
+   * transaction; true when more work is waiting. The writer runs it when no insert is waiting.
+   */
+  indexStep(): boolean;
   /** The key that signs list cursors (service_keys, made by migration 4). */
   cursorKey(): Uint8Array;
   /** Throws unless the messages table answers a query. */
@@ -88,6 +94,7 @@ export function openDatabase(options: DatabaseOptions): { db: Database; migratio
   const commit = conn.prepare('COMMIT');
   let writeFailed = false;
   const reads = createReads(conn);
+  const indexer = writer ? createSearchIndexer(conn) : null;
 
   /**
    * Inserts rows and adds the new ones to the /stats totals: one update per sender, not per row.
@@ -193,6 +200,16 @@ export function openDatabase(options: DatabaseOptions): { db: Database; migratio
         }
       },
       ...reads,
+      indexStep() {
+        if (indexer === null || !conn.isOpen) return false;
+        try {
+          return indexer.step();
+        } catch (err) {
+          // The index only lags (its tail is scanned); a storage fault still tells readiness.
+          if (isStorageFault(unwrap(err))) writeFailed = true;
+          return false;
+        }
+      },
       cursorKey() {
         const key = cursorKey.get()?.['key'];
         if (!(key instanceof Uint8Array) || key.length < 32) throw new Error('the cursor key is missing from service_keys');

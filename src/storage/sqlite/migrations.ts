@@ -63,6 +63,29 @@ const MIGRATIONS: readonly Step[] = [
   // 5: text_fold again for texts with the characters the earlier fold got wrong (ẞ, ı, Cherokee;
   //    issue 14), so q finds them as full Unicode case folding says.
   refold,
+  // 6: a trigram index for q (search.ts), filled off the request path by the writer in batches up
+  //    to search_state.indexed_upto (search-index.ts), starting empty: rows above the watermark are
+  //    scanned, so an upgraded database answers q correctly while its index is built. FTS5 merges
+  //    segments once 8 of a level exist (its default, 4, cost a third more CPU per row for 1.5x
+  //    faster common terms; BENCHMARKS.md, issue 13). The triggers keep indexed rows right when
+  //    ad-hoc SQL deletes them or changes their text_fold or rowid. The service numbers new rows above
+  //    every rowid ever used, so only an insert by hand with an explicit, reused rowid could land
+  //    below the mark: there is no insert trigger (it cost 2 µs per row); README says how to rebuild.
+  `CREATE VIRTUAL TABLE messages_search USING fts5(text_fold, content='', contentless_delete=1, tokenize='trigram case_sensitive 1', detail=full);
+   INSERT INTO messages_search (messages_search, rank) VALUES ('automerge', 8);
+   CREATE TABLE search_state (id INTEGER PRIMARY KEY CHECK (id = 1), indexed_upto INTEGER NOT NULL);
+   INSERT INTO search_state (id, indexed_upto) VALUES (1, 0);
+   CREATE TRIGGER messages_search_ad AFTER DELETE ON messages
+     WHEN OLD.rowid <= (SELECT indexed_upto FROM search_state WHERE id = 1) BEGIN
+     DELETE FROM messages_search WHERE rowid = OLD.rowid;
+   END;
+   CREATE TRIGGER messages_search_au AFTER UPDATE ON messages
+     WHEN (OLD.text_fold IS NOT NEW.text_fold OR OLD.rowid <> NEW.rowid)
+      AND min(OLD.rowid, NEW.rowid) <= (SELECT indexed_upto FROM search_state WHERE id = 1) BEGIN
+     DELETE FROM messages_search WHERE rowid = OLD.rowid;
+     INSERT INTO messages_search (rowid, text_fold) SELECT NEW.rowid, NEW.text_fold
+       WHERE NEW.text_fold IS NOT NULL AND NEW.rowid <= (SELECT indexed_upto FROM search_state WHERE id = 1);
+   END;`,
 ];
 
 /** The characters whose fold changed in version 5 (GLOB classes match code points, not bytes). */

@@ -3,7 +3,7 @@
 // texts stop at a byte budget as well as a row count, so one page never holds much memory.
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import type { StoredMessage } from '../../domain/message.ts';
-import { keysetQuery, listQuery, replayQuery } from './list-query.ts';
+import { indexedAtMost, keysetQuery, listQuery, replayQuery, type ListQuery } from './list-query.ts';
 import type { ArrivalFilter, ListFilter, MatchFilter, Page, Position, Replay, ScanPage, Stats } from '../store.ts';
 
 type Row = Record<string, SQLInputValue>;
@@ -25,6 +25,21 @@ export function toMessage(row: Row): StoredMessage {
   const text = row['text'];
   return { message_id: str(row, 'message_id'), from: str(row, 'from_msisdn'), to: str(row, 'to_msisdn'), ts: str(row, 'ts'), text: typeof text === 'string' ? text : null };
 }
+
+/**
+ * An export page sorts the index's candidates for `q` when there are fewer than this many (each page
+ * then reads them all: at most a few ms); with more, walking the list order finds a page sooner.
+ */
+const EXPORT_CANDIDATES = 10_000;
+
+/**
+ * Whether a page of `matches` rows among `rows` is found sooner by sorting the candidates (about
+ * `matches` row reads) than by walking the list order testing each row (about `skip` / share).
+ */
+const sortCandidates = (matches: number, rows: number, skip: number): boolean => matches * matches < skip * Math.max(rows, 1);
+
+/** The rows the other filters leave are counted up to this many (index entries only: a few ms). */
+const RANGE_CAP = 50_000;
 
 const positionOf = (row: Row): Position => ({ tsKey: str(row, 'ts_key'), messageId: str(row, 'message_id') });
 const sizeOf = (row: Row): number => str(row, 'message_id').length + str(row, 'ts').length + (typeof row['text'] === 'string' ? row['text'].length : 0) + 64;
@@ -51,9 +66,36 @@ export function createReads(conn: DatabaseSync): Reads {
   const statements = new Map<string, StatementSync>();
   const prepared = (sql: string): StatementSync => {
     let found = statements.get(sql);
-    if (found === undefined) statements.set(sql, (found = conn.prepare(sql)));
+    if (found === undefined) {
+      found = conn.prepare(sql);
+      // A query's parameters are bound as one set for its page and count statements alike.
+      found.setAllowUnknownNamedParameters(true);
+      statements.set(sql, found);
+    }
     return found;
   };
+
+  /**
+   * The total and the page's statement. Through the index when reading its candidates costs no more
+   * than walking the rows the other filters leave; the page's rows then come from sorting the
+   * candidates when matches are rare, or from walking the list order when they are common.
+   */
+  function plan(query: ListQuery, stored: number, skip: number): { total: number; rowsSql: string } {
+    const counted = (sql: string | null, params: Record<string, SQLInputValue>): number | null => (sql === null ? null : num(prepared(sql).get(params), 'n'));
+    const indexed = query.indexed;
+    if (indexed !== null) {
+      // Each count stops early where it can: the range at RANGE_CAP, the candidates at the range.
+      const range = counted(indexed.range, { ...query.params, $cap: RANGE_CAP }) ?? stored;
+      const candidates = range < RANGE_CAP && indexed.range !== null
+        ? num(prepared(indexed.candidatesAtMost).get({ ...query.params, $cap: range + 1 }), 'n')
+        : num(prepared(indexed.candidates).get(query.params), 'n');
+      if (candidates <= range) {
+        const total = counted(indexed.count, query.params) ?? candidates;
+        return { total, rowsSql: sortCandidates(total, range, skip) ? indexed.rows : query.rows };
+      }
+    }
+    return { total: counted(query.count, query.countParams) ?? stored, rowsSql: query.rows };
+  }
 
   /** A read transaction, so the parts of one answer come from one snapshot. */
   function snapshot<T>(read: () => T): T {
@@ -69,10 +111,10 @@ export function createReads(conn: DatabaseSync): Reads {
     list(filter) {
       const query = listQuery(filter);
       return snapshot(() => {
-        const count = query.count === null ? null : prepared(query.count).get(query.countParams);
-        const total = count === null ? num(totals.get(), 'total') : num(count, 'n');
+        const stored = num(totals.get(), 'total');
         const paging: Record<string, SQLInputValue> = { $limit: filter.limit + 1, ...(filter.after === null && { $offset: filter.offset }) };
-        const rows = prepared(query.rows).all({ ...query.params, ...paging });
+        const { total, rowsSql } = plan(query, stored, filter.offset + filter.limit + 1);
+        const rows = prepared(rowsSql).all({ ...query.params, ...paging });
         const more = rows.length > filter.limit;
         if (more) rows.length = filter.limit;
         const lastRow = rows[rows.length - 1];
@@ -82,7 +124,9 @@ export function createReads(conn: DatabaseSync): Reads {
     scan(filter, after, limit) {
       // A statement outside BEGIN is its own snapshot, released when the page is read, so an export
       // of any length never keeps the WAL from being checkpointed.
-      const query = keysetQuery(filter, after);
+      const few = indexedAtMost(filter, EXPORT_CANDIDATES);
+      const sorted = few !== null && num(prepared(few.sql).get(few.params), 'n') < EXPORT_CANDIDATES;
+      const query = keysetQuery(filter, after, sorted ? 'index' : 'scan');
       const { rows, more } = boundedRows(prepared(query.sql), query.params, limit);
       const lastRow = rows[rows.length - 1];
       return { rows: rows.map(toMessage), next: more && lastRow !== undefined ? positionOf(lastRow) : null };

@@ -16,10 +16,39 @@ export type WorkerStoreOptions = {
   busyTimeoutMs?: number;
   /** Caps the file at this many pages (tests fill the "disk" with it); never set in production. */
   maxPageCount?: number;
+  /** Reader workers (connections) serving reads side by side; DEFAULT_READERS when absent. */
+  readers?: number;
   now: () => Date;
 };
 
 const DEFAULT_BUSY_TIMEOUT_MS = 2_000;
+/**
+ * One reader. Two made 4 concurrent searches at 1M rows 20–30 % faster (common term p50 49 → 40 ms)
+ * but cost 12 MiB of RSS and took CPU from ingest on 2 cores (BENCHMARKS.md, issue 13); with the
+ * search index no read holds the reader long. A machine with more cores may ask for more.
+ */
+const DEFAULT_READERS = 1;
+
+/** Reads over several reader channels: each call goes to the one with the fewest calls waiting. */
+function spread(channels: readonly Channel[]): Channel {
+  const waiting = channels.map(() => 0);
+  return {
+    async call(op, arg) {
+      let pick = 0;
+      for (let i = 1; i < channels.length; i += 1) if ((waiting[i] ?? 0) < (waiting[pick] ?? 0)) pick = i;
+      const channel = channels[pick] as Channel;
+      waiting[pick] = (waiting[pick] ?? 0) + 1;
+      try {
+        return await channel.call(op, arg);
+      } finally {
+        waiting[pick] = (waiting[pick] ?? 1) - 1;
+      }
+    },
+    async stop() {
+      await Promise.all(channels.map((c) => c.stop()));
+    },
+  };
+}
 /** Batches handed to the writer at once: one committing, the next queued (1, 2, 8 and unlimited measured alike). */
 const BATCHES_IN_FLIGHT = 2;
 /** Workers hold little JavaScript (a batch, a page of rows): a small heap keeps the process's RSS down. */
@@ -138,15 +167,16 @@ export async function openWorkerStore(options: WorkerStoreOptions): Promise<{ st
   const opened = await openChannel({ path: options.path, busyTimeoutMs, role: 'writer', ...(options.maxPageCount !== undefined && { maxPageCount: options.maxPageCount }) });
   const feed = createCommitFeed();
   const writer = feed.observe(opened.channel);
-  let reader = writer;
-  if (options.path !== ':memory:') {
-    try {
-      reader = (await openChannel({ path: options.path, busyTimeoutMs, role: 'reader' })).channel;
-    } catch (err) {
-      await writer.stop();
-      throw err;
-    }
+  const readerCount = options.path === ':memory:' ? 0 : Math.max(1, Math.trunc(options.readers ?? DEFAULT_READERS));
+  const readers: Channel[] = [];
+  try {
+    for (let i = 0; i < readerCount; i += 1) readers.push((await openChannel({ path: options.path, busyTimeoutMs, role: 'reader' })).channel);
+  } catch (err) {
+    for (const r of readers) await r.stop();
+    await writer.stop();
+    throw err;
   }
+  const reader = readers.length === 0 ? writer : spread(readers);
   const migration = opened.migration ?? { from: 0, to: 0, backfilled: 0, recounted: false };
 
   // One batch at a time goes to the writer: inserts that arrive while it commits wait in the

@@ -13,9 +13,47 @@ const init: WorkerInit = workerData;
 
 const reply = (response: Response): void => port.postMessage(response);
 
+/**
+ * The writer indexes for search once the table has grown by this many rows (the tail q scans stays
+ * below ≈ 2 ms)…
+ */
+const INDEX_EVERY_ROWS = 5_000;
+/** …or once it has had no insert for this long. */
+const INDEX_IDLE_MS = 200;
+
 function serve(db: Database): void {
   const queue: { id: number; messages: readonly NewMessage[] }[] = [];
   let scheduled = false;
+  let closed = false;
+
+  // Search indexing (search-index.ts) runs only between batches, one short step at a time, so an
+  // insert waits at most one step; a batch of inserts always goes first.
+  let unindexed = INDEX_EVERY_ROWS; // the backlog left by an earlier run or an upgrade, if any
+  let indexTimer: NodeJS.Timeout | null = null;
+  function indexSoon(delayMs: number): void {
+    if (closed || init.role !== 'writer') return;
+    if (indexTimer !== null) {
+      if (delayMs > 0) return;
+      clearTimeout(indexTimer);
+    }
+    indexTimer = setTimeout(indexTick, delayMs);
+    indexTimer.unref();
+  }
+  let lastInsertAt = 0;
+  function indexTick(): void {
+    indexTimer = null;
+    if (closed || queue.length > 0) return; // flush() asks again when it is done
+    const quiet = Date.now() - lastInsertAt;
+    if (unindexed < INDEX_EVERY_ROWS && quiet < INDEX_IDLE_MS) return indexSoon(INDEX_IDLE_MS - quiet);
+    // Once started, the steps go on between batches until the index has caught up.
+    if (db.indexStep()) indexSoon(0);
+    else unindexed = 0;
+  }
+  function afterFlush(created: number): void {
+    unindexed += created;
+    if (created > 0) lastInsertAt = Date.now();
+    if (queue.length === 0) indexSoon(unindexed >= INDEX_EVERY_ROWS ? 0 : INDEX_IDLE_MS);
+  }
 
   /** Commits queued requests (up to MAX_BATCH messages) in one transaction, answering each. */
   function flush(): void {
@@ -35,6 +73,7 @@ function serve(db: Database): void {
       const answers = packAnswers(results.slice(at, (at += r.messages.length)));
       port.postMessage({ id: r.id, ok: true, value: answers } satisfies Response, [answers.seqs.buffer as ArrayBuffer]);
     }
+    afterFlush(results.reduce((n, r) => (r.ok && r.created ? n + 1 : n), 0));
   }
 
   function schedule(): void {
@@ -66,6 +105,8 @@ function serve(db: Database): void {
         case 'writable':
           return reply({ id, ok: true, value: db.writable() });
         case 'close':
+          closed = true;
+          if (indexTimer !== null) clearTimeout(indexTimer);
           while (queue.length > 0) flush();
           db.close();
           reply({ id, ok: true, value: true });
@@ -76,6 +117,7 @@ function serve(db: Database): void {
       reply({ id, ok: false, error });
     }
   });
+  indexSoon(0);
 }
 
 let hello: Hello;

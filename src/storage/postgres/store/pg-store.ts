@@ -10,6 +10,7 @@ import { createFeed } from './feed.ts';
 import { migrate, type MigrationReport } from './migrate.ts';
 import { PING } from './queries.ts';
 import { createReads } from './reads.ts';
+import { buildSearchIndexInBackground, type SearchIndexState } from './search-index.ts';
 import { ARRIVALS_CHANNEL } from './schema.ts';
 import { createWriter, type Writer } from './writer.ts';
 
@@ -19,6 +20,8 @@ export type PostgresStoreOptions = {
   now: () => Date;
   /** Connection and server errors the pool meets on its own (a lost connection, a failed reconnect). */
   onError?: (error: PgError) => void;
+  /** How the check or build of q's trigram index (search-index.ts) ended; it runs after the store is open. */
+  onSearchIndex?: (state: SearchIndexState) => void;
 };
 
 /** Readiness asks at most this long; a database slower than that is not answering. */
@@ -45,6 +48,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   }
   feed.up();
   const writer = createWriter(pg, feed, options.now);
+  const searchIndex = buildSearchIndexInBackground(options.connection, (state) => options.onSearchIndex?.(state));
   let closing: Promise<void> | undefined;
 
   const store: Store = {
@@ -65,6 +69,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     close() {
       closing ??= (async () => {
         await writer.close();
+        searchIndex.close();
         await pg.close();
       })();
       return closing;

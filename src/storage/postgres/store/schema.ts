@@ -155,6 +155,17 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
        FOR EACH ROW EXECUTE FUNCTION webhook_api_messages_changed()`,
     STORE_FUNCTION,
   ],
+  // 2: pg_trgm, whose GIN index on text_fold serves q's LIKE (search-index.ts builds it after start-up,
+  //    CONCURRENTLY, so neither start-up nor ingest waits for it). It is a trusted extension (13+): a
+  //    role with CREATE on the database may install it. Where it is missing or not allowed, q stays a
+  //    scan, as before, and the service says so in its log at start.
+  [
+    `DO $$ BEGIN
+       CREATE EXTENSION IF NOT EXISTS pg_trgm;
+     EXCEPTION WHEN OTHERS THEN
+       RAISE NOTICE 'pg_trgm is not available (%): q is answered by a scan', SQLERRM;
+     END $$`,
+  ],
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
