@@ -15,18 +15,7 @@ import { createSearchIndexer } from '../../src/storage/sqlite/search-index.ts';
 import { MAX_PHRASE, searchOf } from '../../src/storage/sqlite/search.ts';
 import type { ListFilter, MatchFilter, NewMessage, Position } from '../../src/storage/store.ts';
 import { bodyOf, freshService, message, seed, tempDir } from '../helpers/service.ts';
-
-/** mulberry32, so a failure can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../scripts/lib/seed-data.ts'; // mulberry32: a failure replays from its seed
 
 const PIECES = [
   'ab', 'abc', 'kalo', 'zebra', 'ß', 'SS', 'ẞ', 'İ', 'ı', 'i', 'ς', 'Σ', 'σ', '%', '_', '*', '?', '[', ']', '[a]', '"', '""', "'",
