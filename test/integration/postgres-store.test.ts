@@ -59,6 +59,9 @@ test('a row an operator\'s constraint refuses fails only its own delivery; the r
   if (!havePostgres(t)) return;
   const { db } = await database();
   const svc = await freshService(t, { database: db });
+  // The operator's DDL waits until the service's background CREATE INDEX CONCURRENTLY (the q index)
+  // is done: the two can deadlock, and PostgreSQL then aborts one of them (seen in CI: 40P01).
+  await until('the search index step done', async () => svc.logs.some((l) => l['msg'] === 'search index' || String(l['msg']).startsWith('search index unavailable')));
   await db.sql("ALTER TABLE messages ADD CONSTRAINT no_forbidden CHECK (text IS DISTINCT FROM 'forbidden')");
   const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => svc.deliver(message({ message_id: `c-${i}`, text: i === 7 ? 'forbidden' : `fine ${i}` }))));
   assert.deepEqual(answers.map((a) => a.status), answers.map((_, i) => (i === 7 ? 503 : 200)));
