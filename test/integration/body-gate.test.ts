@@ -101,3 +101,69 @@ test('what cannot pass is refused before its body is read', async (t) => {
   const tooBig = await converse(svc.port, [`POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: ${svc.config.maxBodyBytes + 1}\r\n\r\n`], { timeoutMs: 2_000, responses: 1 });
   assert.equal(tooBig.responses[0]?.status, 413);
 });
+
+type Upload = { socket: Socket; received: () => string; error: () => string | null; closed: Promise<number> };
+
+/** A POST /webhook without a signature declaring `length` bytes, of which `first` are sent with the headers. */
+function upload(port: number, length: number, first: number): Upload {
+  // Half-open allowed: the server's FIN after its answer does not end our sending, as with an HTTP
+  // client still writing its body.
+  const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+  let received = '';
+  let error: string | null = null;
+  const started = performance.now();
+  socket.on('data', (c: Buffer) => (received += c.toString('latin1')));
+  socket.on('error', (err: NodeJS.ErrnoException) => (error ??= err.code ?? err.message));
+  const closed = new Promise<number>((r) => socket.once('close', () => r(performance.now() - started)));
+  socket.write(`POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`);
+  socket.write(Buffer.alloc(first, 0x20));
+  return { socket, received: () => received, error: () => error, closed };
+}
+
+async function until(what: string, ok: () => boolean, ms = 5_000): Promise<void> {
+  const end = performance.now() + ms;
+  while (!ok()) {
+    if (performance.now() > end) assert.fail(`waited ${ms} ms for ${what}`);
+    await sleep(10);
+  }
+}
+
+test('a body refused unread closes in stages (RFC 9112 §9.6): a client still sending reads its 401 and is not reset; a stalled one is let go', async (t) => {
+  const svc = await freshService(t);
+  const length = 200_000; // over the 64 KiB below which a refused body is read and dropped on a kept connection
+  // Still sending after its answer: the rest of the body is read and dropped, then the connection
+  // ends with a FIN. Closed at once, the unread bytes would make the kernel send a reset, and the
+  // next write fail (EPIPE or ECONNRESET) with the answer possibly lost.
+  const sending = upload(svc.port, length, 16 * 1024);
+  await until('the 401', () => sending.received().includes('"invalid signature"'));
+  assert.match(sending.received(), /^HTTP\/1\.1 401 [^\r]*\r\n[^]*connection: close\r\n/i);
+  for (let sent = 16 * 1024; sent < length; sent += 8 * 1024) {
+    sending.socket.write(Buffer.alloc(Math.min(8 * 1024, length - sent), 0x20));
+    await sleep(5);
+  }
+  sending.socket.end();
+  await sending.closed;
+  assert.equal(sending.error(), null, 'the client was reset');
+
+  // Stalled after its answer: let go after the idle second, not held until the request timeout.
+  const connections = (): Promise<number> => new Promise((resolve, reject) => svc.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+  const stalled = upload(svc.port, length, 1);
+  await until('the 401', () => stalled.received().includes('"invalid signature"'));
+  const answered = performance.now();
+  assert.equal(await connections(), 1, 'lingering');
+  while ((await connections()) > 0) {
+    assert.ok(performance.now() - answered < 4_000, 'a stalled connection still open 4 s after its answer');
+    await sleep(20);
+  }
+  t.diagnostic(`a stalled connection closed ${Math.round(performance.now() - answered)} ms after its answer`);
+
+  // A shutdown does not wait for a connection still dropping a body: its answer is out.
+  const dripping = upload(svc.port, length, 1);
+  const drip = setInterval(() => dripping.socket.write(' '), 50);
+  t.after(() => clearInterval(drip));
+  await until('the 401', () => dripping.received().includes('"invalid signature"'));
+  await sleep(300);
+  const stopping = performance.now();
+  await svc.shutdown('test');
+  assert.ok(performance.now() - stopping < 900, `shutdown took ${Math.round(performance.now() - stopping)} ms`);
+});
