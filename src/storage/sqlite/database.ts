@@ -188,8 +188,12 @@ export function openDatabase(options: DatabaseOptions): { db: Database; migratio
           return inTransaction(() => insertRows(rows)).map(result);
         } catch (error) {
           // A statement that fails for one row (an operator's trigger, a constraint) must not fail
-          // the others: retry each alone. BEGIN or COMMIT failing (a lock, a full disk) fails all.
-          if (!(error instanceof RowError) || rows.length === 1) return rows.map(() => ({ ok: false, error: unwrap(error) }));
+          // the others: retry each alone. BEGIN or COMMIT failing (a lock), or any statement failing
+          // because the database cannot take writes (a full disk), fails all: retried alone, the
+          // rows that still fit would commit and split a WhatsApp POST that SPEC.md stores in one
+          // transaction.
+          const all = !(error instanceof RowError) || rows.length === 1 || isStorageFault(unwrap(error));
+          if (all) return rows.map(() => ({ ok: false, error: unwrap(error) }));
           return rows.map((row) => {
             try {
               return result(inTransaction(() => insertRows([row]))[0] ?? 0);
