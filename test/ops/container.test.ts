@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { sign } from '../../src/webhook/signature.ts';
 import { docker, dockerOk, freePort, imageUnderTest, removeBuiltImage, waitForHealth, waitForLog } from '../helpers/docker.ts';
 import { message } from '../helpers/service.ts';
+import { inCi } from '../helpers/tools.ts';
 
 type TestContext = { after(fn: () => unknown): void; diagnostic(message: string): void; skip(message?: string): void };
 
@@ -115,8 +116,11 @@ describe('the image on a real Docker engine', { concurrency: true, timeout: 300_
     const found = await imageUnderTest(t);
     if (found === undefined) return;
     await assertLayout(found.image);
-    if (found.buildkitImage === undefined) t.diagnostic('no BuildKit-built image given (WEBHOOK_API_IMAGE_BUILDKIT): checked the classic builder\'s only');
-    else await assertLayout(found.buildkitImage);
+    // The defect of a service user owning /app showed only under BuildKit: under CI its build must be there.
+    if (found.buildkitImage === undefined) {
+      if (inCi() && !found.builtHere) assert.fail('no BuildKit-built image (WEBHOOK_API_IMAGE_BUILDKIT): .ci/docker.sh could not build one (its log says why)');
+      t.diagnostic('no BuildKit-built image given (WEBHOOK_API_IMAGE_BUILDKIT): checked the classic builder\'s only');
+    } else await assertLayout(found.buildkitImage);
 
     const shell = await docker(['run', '--rm', '--network', 'none', '--entrypoint', '/bin/sh', found.image, '-c', 'true']);
     assert.notEqual(shell.code, 0, 'the entrypoint /bin/sh does not exist');
@@ -204,32 +208,33 @@ describe('the image on a real Docker engine', { concurrency: true, timeout: 300_
     assert.deepEqual(again.data.map((m) => [m.message_id, m.text]), [['kept-across-rm-f', 'survives']]);
   });
 
-  it('docker stop (default timeout) with a request in flight: the drain ends in time, exit 0, the stopped line', async (t) => {
+  it('docker stop (default timeout) with a request in flight: the drain runs its 8 s grace period, exit 0, the stopped line', async (t) => {
     const found = await imageUnderTest(t);
     if (found === undefined) return;
     const { container, base } = await startService(t, found.image, ['-e', `WEBHOOK_SECRET=${SECRET}`]);
     const { port } = new URL(base);
-    // Headers and part of a body that never completes; "100 Continue" says the handler has it.
+    // A request whose body never completes on a route that does not read it: answered at once, but
+    // the request stays in progress, and nothing but the grace period ends it before node:http's
+    // 10 s request timeout. (A stalled POST /webhook would be cut by the body gate after 5 s, and
+    // would end the drain before the grace period whatever its length.)
     const socket = connect(Number(port), '127.0.0.1');
     t.after(() => socket.destroy());
     socket.on('error', () => {});
-    const continued = new Promise<void>((resolve) => socket.once('data', () => resolve()));
-    socket.write('POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n{"message');
-    await continued;
+    const answered = new Promise<void>((resolve) => socket.once('data', () => resolve()));
+    socket.write('GET /health/live HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"message');
+    await answered;
 
     const started = performance.now();
     await dockerOk(['stop', container]);
-    t.diagnostic(`docker stop took ${Math.round(performance.now() - started)} ms`);
+    const tookMs = performance.now() - started;
+    t.diagnostic(`docker stop took ${Math.round(tookMs)} ms`);
     assert.equal(await dockerOk(['inspect', '--format', '{{.State.ExitCode}} {{.State.OOMKilled}}', container]), '0 false', 'exit 0, not SIGKILL (137)');
     const logs = await dockerOk(['logs', container]);
     const msgs = logs.split('\n').filter((l) => l.startsWith('{')).map((l) => (JSON.parse(l) as { msg?: string }).msg).filter((m) => m !== undefined);
-    // The stalled body ends the drain one way or the other inside Docker's 10 s: cut by the body
-    // gate's 5 s deadline (a 408), or by the 8 s grace period (SHUTDOWN_GRACE_SECONDS).
-    const drained = msgs.slice(msgs.indexOf('shutting down'));
-    assert.ok(
-      drained.join() === 'shutting down,stopped' || drained.join() === 'shutting down,grace period over, closing open connections,stopped',
-      `the stop's lines: ${drained.join(' / ')}`,
-    );
+    // SHUTDOWN_GRACE_SECONDS (8) ends the drain inside Docker's 10 s: with the earlier 10 s drain
+    // Docker's SIGKILL came first (exit 137, no stopped line).
+    assert.deepEqual(msgs.slice(msgs.indexOf('shutting down')), ['shutting down', 'grace period over, closing open connections', 'stopped']);
+    assert.ok(tookMs > 7_000 && tookMs < 10_000, `the stop took ${Math.round(tookMs)} ms: the 8 s grace period, inside Docker's 10 s`);
   });
 
   it('a /data bind mount owned by root: exit 1 with a hint naming the folder and uid 65532', async (t) => {
