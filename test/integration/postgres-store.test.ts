@@ -55,6 +55,26 @@ test('a database that turns read-only: 503 for deliveries, readiness "database n
   assert.deepEqual(stored, ['after', 'before']);
 });
 
+test('started on a read-only database: readiness says "database not writable" before any delivery, and turns ready once it is writable', async (t) => {
+  if (!havePostgres(t)) return;
+  const { db, name } = await database();
+  const first = await freshService(t, { database: db }); // migrates the schema
+  await first.stop();
+  const admin = postgresDatabase(cluster().url('postgres', 'sslmode=disable'));
+  await admin.sql(`ALTER DATABASE ${name} SET default_transaction_read_only = on`);
+  t.after(() => admin.sql(`ALTER DATABASE ${name} RESET default_transaction_read_only`));
+
+  const svc = await freshService(t, { database: db });
+  const notReady = await svc.get('/health/ready');
+  assert.deepEqual([notReady.status, await bodyOf(notReady)], [503, { status: 'not ready', reasons: ['database not writable'] }]);
+  assert.equal(svc.accessLogs().filter((l) => l['path'] === '/webhook').length, 0, 'no delivery was needed to find out');
+
+  await admin.sql(`ALTER DATABASE ${name} RESET default_transaction_read_only`);
+  await terminateSessions(admin, name);
+  await until('ready', async () => (await svc.get('/health/ready')).status === 200);
+  assert.equal((await svc.deliver(message({ message_id: 'once-writable' }))).status, 200);
+});
+
 test('a row an operator\'s constraint refuses fails only its own delivery; the rest of its group commit is stored', async (t) => {
   if (!havePostgres(t)) return;
   const { db } = await database();

@@ -68,7 +68,10 @@ export async function migrate(pg: PgClient): Promise<Migrated> {
   try {
     const result = await pg.transaction(async (tx) => {
       await must(tx, 'SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK]);
-      await must(tx, 'CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+      // A current schema is only read, so that a replica can start on a database that does not
+      // take writes now (a standby after a failover, a full disk) and report it through readiness.
+      const known = (await must(tx, "SELECT to_regclass('schema_migrations') IS NOT NULL AS known"))[0]?.['known'] === true;
+      if (!known) await must(tx, 'CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
       const from = Number((await must(tx, 'SELECT COALESCE(max(version), 0) AS v FROM schema_migrations'))[0]?.['v'] ?? 0);
       if (from > SCHEMA_VERSION) throw new Refused(`database schema version ${from} is newer than this build supports (${SCHEMA_VERSION})`);
       for (let version = from + 1; version <= SCHEMA_VERSION; version += 1) {
@@ -76,8 +79,12 @@ export async function migrate(pg: PgClient): Promise<Migrated> {
         await must(tx, 'INSERT INTO schema_migrations (version) VALUES ($1)', [version]);
       }
       // Made once, by whichever replica gets here first; every later start reads the same key.
-      await must(tx, "INSERT INTO service_keys (name, key) VALUES ('cursor', $1) ON CONFLICT (name) DO NOTHING", [randomBytes(32)]);
-      const cursorKey = byteaOf((await must(tx, "SELECT key FROM service_keys WHERE name = 'cursor'"))[0]?.['key']);
+      const readKey = async (): Promise<Uint8Array> => byteaOf((await must(tx, "SELECT key FROM service_keys WHERE name = 'cursor'"))[0]?.['key']);
+      let cursorKey = await readKey();
+      if (cursorKey.length === 0) {
+        await must(tx, "INSERT INTO service_keys (name, key) VALUES ('cursor', $1) ON CONFLICT (name) DO NOTHING", [randomBytes(32)]);
+        cursorKey = await readKey();
+      }
       if (cursorKey.length < 32) throw new Refused('the cursor key in service_keys is shorter than 32 bytes');
       const recounted = await reconcile(tx);
       return { report: { from, to: SCHEMA_VERSION, backfilled: 0, recounted }, cursorKey };

@@ -48,6 +48,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   }
   feed.up();
   const writer = createWriter(pg, feed, options.now);
+  await writer.writable(); // one probe write now: readiness knows at once whether writes work
   const searchIndex = buildSearchIndexInBackground(options.connection, (state) => options.onSearchIndex?.(state));
   let closing: Promise<void> | undefined;
 

@@ -47,7 +47,10 @@ type Committed = { created: Map<number, number> };
 const fail = (error: unknown): InsertResult => ({ ok: false, error });
 
 export function createWriter(pg: PgClient, feed: Feed, now: () => Date): Writer {
-  let writeFailed = false;
+  // Unknown until a commit or a probe has shown it: the store probes once when it opens, so that
+  // readiness says "database not writable" (a server started read-only or on a full disk) before
+  // any delivery has failed, as SQLite's writer does.
+  let writeFailed = true;
   let closing: Promise<void> | undefined;
 
   /** One transaction; per row: created (with its seq) or duplicate, or the transaction's failure. */
