@@ -213,16 +213,16 @@ describe('the image on a real Docker engine', { concurrency: true, timeout: 300_
     if (found === undefined) return;
     const { container, base } = await startService(t, found.image, ['-e', `WEBHOOK_SECRET=${SECRET}`]);
     const { port } = new URL(base);
-    // A request whose body never completes on a route that does not read it: answered at once, but
-    // the request stays in progress, and nothing but the grace period ends it before node:http's
-    // 10 s request timeout. (A stalled POST /webhook would be cut by the body gate after 5 s, and
-    // would end the drain before the grace period whatever its length.)
+    // A request whose headers never complete: in progress until node:http's 10 s header timeout,
+    // so only the grace period ends the drain before it. (A stalled POST /webhook body is cut by the
+    // body gate after 5 s, and an answered request whose body never completes by the 5 s keep-alive
+    // timeout: either would end the drain before the grace period whatever its length.)
     const socket = connect(Number(port), '127.0.0.1');
     t.after(() => socket.destroy());
     socket.on('error', () => {});
-    const answered = new Promise<void>((resolve) => socket.once('data', () => resolve()));
-    socket.write('GET /health/live HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"message');
-    await answered;
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.write('GET /health/live HTTP/1.1\r\nHost: x\r\n');
+    await new Promise((resolve) => setTimeout(resolve, 200));
 
     const started = performance.now();
     await dockerOk(['stop', container]);
