@@ -18,11 +18,14 @@ export function parseWebhookSecretPrevious(raw: string | undefined): Parsed<Sign
     return { ok: false, problem: `WEBHOOK_SECRET_PREVIOUS: at most ${MAX_PREVIOUS_KEYS} secrets (whitespace-separated), got ${secrets.length}` };
   }
   const keys: SigningKey[] = [];
+  const bad: number[] = [];
   for (const [i, secret] of secrets.entries()) {
     const key = signingKey(KEY_NAMES[i + 1] ?? 'previous_5', secret);
-    if (key === null) return { ok: false, problem: `WEBHOOK_SECRET_PREVIOUS: secret ${i + 1}: ${WHSEC_RULE}` };
-    keys.push(key);
+    if (key === null) bad.push(i + 1);
+    else keys.push(key);
   }
+  // Every bad one named (by position, never by value) in the variable's one line.
+  if (bad.length > 0) return { ok: false, problem: `WEBHOOK_SECRET_PREVIOUS: ${bad.length === 1 ? 'secret' : 'secrets'} ${bad.join(', ')}: ${WHSEC_RULE}` };
   return { ok: true, value: keys };
 }
 

@@ -48,6 +48,7 @@ test('a whsec_ secret is decoded for Standard Webhooks; a malformed one stops th
   const short = `whsec_${Buffer.alloc(16).toString('base64')}`;
   assert.deepEqual(problems({ WEBHOOK_SECRET: short }), ['WEBHOOK_SECRET: a whsec_ secret must be canonical base64 of 24 to 64 bytes']);
   assert.deepEqual(problems({ WEBHOOK_SECRET: 'x', WEBHOOK_SECRET_PREVIOUS: `${WHSEC} whsec_%%%` }), ['WEBHOOK_SECRET_PREVIOUS: secret 2: a whsec_ secret must be canonical base64 of 24 to 64 bytes']);
+  assert.deepEqual(problems({ WEBHOOK_SECRET: 'x', WEBHOOK_SECRET_PREVIOUS: `whsec_%%% ${WHSEC} whsec_AAAA plain` }), ['WEBHOOK_SECRET_PREVIOUS: secrets 1, 3: a whsec_ secret must be canonical base64 of 24 to 64 bytes']);
   for (const p of [...problems({ WEBHOOK_SECRET: short }), ...problems({ WEBHOOK_SECRET: 'x', WEBHOOK_SECRET_PREVIOUS: 'whsec_%%%' })]) {
     assert.ok(!p.includes(short) && !p.includes('%%%'), p);
   }
