@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { parseFlags, secretFrom, stringFlag, usageExit } from './lib/cli.ts';
 import { CLI_SCHEMES, curlLine, inlinable, isCliScheme, SECRET_VARIABLE, signFor, targetUrl } from './lib/schemes.ts';
+import { isDeliveryId } from '../src/webhook/schemes/standard.ts';
 
 const USAGE =
   `node scripts/sign.ts [--scheme ${CLI_SCHEMES.join('|')}] [--secret SECRET] [--id ID] [--timestamp UNIX_SECONDS] ` +
@@ -33,6 +34,8 @@ if (flags['curl'] !== undefined && flags['send'] !== undefined) usageExit(USAGE,
 const timestampFlag = stringFlag(flags, 'timestamp');
 if (timestampFlag !== undefined && !/^[0-9]{1,12}$/.test(timestampFlag)) usageExit(USAGE, `--timestamp must be Unix seconds (1 to 12 digits), got "${timestampFlag}"`);
 if (scheme !== 'standard' && (flags['id'] !== undefined || timestampFlag !== undefined)) usageExit(USAGE, '--id and --timestamp are for --scheme standard');
+const idFlag = stringFlag(flags, 'id');
+if (idFlag !== undefined && !isDeliveryId(idFlag)) usageExit(USAGE, `--id must be 1 to 256 printable ASCII characters without "." (the service refuses any other webhook-id)`);
 const secret = secretFrom(USAGE, flags, SECRET_VARIABLE[scheme]);
 
 const file = positionals[0];
@@ -47,7 +50,7 @@ try {
   process.exit(1);
 }
 
-const signed = signFor(scheme, secret, body, { ...(flags['id'] !== undefined && { id: stringFlag(flags, 'id') }), ...(timestampFlag !== undefined && { timestamp: Number(timestampFlag) }) });
+const signed = signFor(scheme, secret, body, { ...(idFlag !== undefined && { id: idFlag }), ...(timestampFlag !== undefined && { timestamp: Number(timestampFlag) }) });
 if ('error' in signed) usageExit(USAGE, `--secret / ${SECRET_VARIABLE[scheme]}: ${signed.error}`);
 
 const base = stringFlag(flags, 'curl') ?? stringFlag(flags, 'send');

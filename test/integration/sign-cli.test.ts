@@ -54,6 +54,9 @@ test('mistakes exit 2 with a usage line, never echoing the secret', async () => 
     ['--scheme', 'standard', '--secret', 'whsec_tooShort'],
     ['--scheme', 'standard', '--timestamp', '-5', '--secret', 's'],
     ['--scheme', 'hub', '--id', 'x', '--secret', 's'],
+    ['--scheme', 'standard', '--id', 'msg.1', '--secret', 's'],
+    ['--scheme', 'standard', '--id', 'x'.repeat(257), '--secret', 's'],
+    ['--scheme', 'standard', '--id', 'msg_é', '--secret', 's'],
     ['--curl', 'http://x', '--send', 'http://x', '--secret', 's'],
     ['--curl', 'ftp://x', '--secret', 's'],
   ];

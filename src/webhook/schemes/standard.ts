@@ -12,6 +12,8 @@ const PARTS = ['id', 'timestamp', 'signature'] as const;
 
 /** 1–256 printable ASCII characters, no `.` (it separates the parts of the signed content). */
 const DELIVERY_ID = /^[\x20-\x2d\x2f-\x7e]{1,256}$/;
+/** Whether a sender's id would be accepted as `webhook-id` (the signing CLI checks its --id with it). */
+export const isDeliveryId = (id: string): boolean => DELIVERY_ID.test(id);
 /** Unix seconds: 1–12 ASCII digits, no sign, no fraction. */
 const TIMESTAMP = /^[0-9]{1,12}$/;
 /** Canonical standard base64 of 32 bytes: 43 characters and one `=`. */
