@@ -175,6 +175,7 @@ test('a client that stops reading stops the reads; no snapshot is held meanwhile
   const big = 'z'.repeat(4000);
   await deliverAll(svc, Array.from({ length: 6_000 }, (_, i) => message({ message_id: `big-${String(i).padStart(5, '0')}`, text: big })));
   const before = store.scans();
+  const latencySumBefore = metricValue(await scrape(svc), 'request_latency_ms_sum') ?? NaN;
 
   const socket = await stalledGet(svc.port, '/messages/export');
   t.after(() => socket.destroy());
@@ -213,6 +214,11 @@ test('a client that stops reading stops the reads; no snapshot is held meanwhile
   const line = svc.accessLogs().find((l) => l['path'] === '/messages/export') ?? {};
   assert.equal(line['stream_end'], 'complete');
   assert.ok(Number(line['rows']) >= 6_000);
+  // The latency histogram got the export's time to its head (plus a scrape and a delivery), not
+  // the seconds it ran while its client read nothing.
+  assert.ok(Number(line['duration_ms']) >= 500 && Number(line['latency_ms']) < Number(line['duration_ms']));
+  const grew = (metricValue(await scrape(svc), 'request_latency_ms_sum') ?? NaN) - latencySumBefore;
+  assert.ok(grew < Number(line['duration_ms']), `histogram sum grew by ${grew} ms for an export of ${String(line['duration_ms'])} ms`);
 });
 
 test('an export whose client goes away is aborted: reads stop, its slot is free again', { timeout: 120_000 }, async (t) => {
