@@ -4,6 +4,8 @@
 // the password.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Message } from '../../src/domain/message.ts';
+import { instantKey } from '../../src/domain/timestamp.ts';
 import { spawnChild } from '../helpers/child-service.ts';
 import { havePostgres, PASSWORD, useCluster } from '../helpers/postgres.ts';
 import { bodyOf, freshService, message, SECRET } from '../helpers/service.ts';
@@ -73,6 +75,24 @@ test('started on a read-only database: readiness says "database not writable" be
   await terminateSessions(admin, name);
   await until('ready', async () => (await svc.get('/health/ready')).status === 200);
   assert.equal((await svc.deliver(message({ message_id: 'once-writable' }))).status, 200);
+});
+
+test('group commit: inserts that arrive together share one transaction, each answered with its own outcome', async (t) => {
+  if (!havePostgres(t)) return;
+  const { db } = await database();
+  const svc = await freshService(t, { database: db });
+  // 64 inserts queued in one turn of the event loop (as deliveries parsed in one turn are) go to
+  // the server in one transaction; xmin is the id of the transaction that inserted a row.
+  const at = (i: number): Message => ({ messageId: `g-${i % 48}`, from: '+14155550100', to: '+919876543210', ts: '2025-01-15T10:00:00Z', tsKey: instantKey('2025-01-15T10:00:00Z') ?? assert.fail('ts'), text: `t${i}` });
+  const results = await Promise.all(Array.from({ length: 64 }, (_, i) => svc.store.insert(at(i))));
+  assert.deepEqual(results.map((r) => r.ok && r.created), results.map((_, i) => i < 48), 'the first of each id created, the repeats duplicates');
+  const [row] = await db.sql("SELECT count(*) AS n, count(DISTINCT xmin::text) AS transactions FROM messages WHERE message_id LIKE 'g-%'");
+  assert.deepEqual([Number(row?.['n']), Number(row?.['transactions'])], [48, 1]);
+  // Through HTTP the arrivals spread over several turns; they still share transactions.
+  const answers = await Promise.all(Array.from({ length: 64 }, (_, i) => svc.deliver(message({ message_id: `h-${i}` }))));
+  assert.deepEqual(answers.map((a) => a.status), answers.map(() => 200));
+  const [http] = await db.sql("SELECT count(DISTINCT xmin::text) AS transactions FROM messages WHERE message_id LIKE 'h-%'");
+  t.diagnostic(`64 concurrent deliveries over HTTP committed in ${String(http?.['transactions'])} transactions`);
 });
 
 test('a row an operator\'s constraint refuses fails only its own delivery; the rest of its group commit is stored', async (t) => {
