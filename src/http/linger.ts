@@ -18,8 +18,6 @@ export const LINGER_DEFAULTS: LingerOptions = { idleMs: 1_000, totalMs: 5_000 };
 export type Lingering = {
   /** Before a closing response to `req` is written: its socket closes in stages if its body is still arriving. */
   arm(req: IncomingMessage): void;
-  /** Sockets lingering now. */
-  readonly size: number;
   /** Ends every lingering socket at once (shutdown: their responses are already sent). */
   endAll(): void;
 };
@@ -58,13 +56,10 @@ export function createLingering(options: LingerOptions = LINGER_DEFAULTS): Linge
   return {
     arm(req) {
       const socket = req.socket;
-      if (req.complete || lingering.has(socket)) return;
+      if (req.complete) return;
       // node:http ends a connection whose response said "close" with socket.destroySoon() once the
       // response is written (_http_server.js, resOnFinish); this socket's is replaced by the staged close.
       socket.destroySoon = () => linger(req, socket);
-    },
-    get size() {
-      return lingering.size;
     },
     endAll() {
       for (const socket of lingering) socket.destroy();
