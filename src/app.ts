@@ -10,7 +10,7 @@ import { isSelfCheck } from './health/self-check.ts';
 import type { BodyGate } from './http/body-gate.ts';
 import type { Exchanges } from './http/exchanges.ts';
 import { checkRequestHead } from './http/framing.ts';
-import type { Lingering } from './http/linger.ts';
+import { closeInStages } from './http/linger.ts';
 import { failure, type Reply } from './http/reply.ts';
 import { pickRequestId } from './http/request-id.ts';
 import { closesConnection, send } from './http/respond.ts';
@@ -48,8 +48,6 @@ export type AppDeps = {
   bodyGate: BodyGate;
   /** Requests whose framing broke after they reached the app (http/client-errors.ts). */
   exchanges: Exchanges;
-  /** Connections closed after a response while their body still arrives close in stages (http/linger.ts). */
-  lingering: Lingering;
   /** Storage failures logged once per burst. */
   storageFaults: BurstLog;
 };
@@ -128,7 +126,7 @@ function unmetExpectation(req: IncomingMessage): boolean {
 }
 
 export function createApp(deps: AppDeps): RequestListener {
-  const { config, logger, clock, lifecycle, exchanges, lingering } = deps;
+  const { config, logger, clock, lifecycle, exchanges } = deps;
   const router = createRouter<Route>(routeTable(deps));
   const record = createRecorder(deps);
 
@@ -174,7 +172,7 @@ export function createApp(deps: AppDeps): RequestListener {
     if (!req.complete) exchanges.answered(req);
     if (!res.shouldKeepAlive || closesConnection(reply, extra)) {
       exchanges.closing(req.socket);
-      lingering.arm(req);
+      closeInStages(req);
     }
     const { status, streamed } = send(res, reply, extra, deps.reading.streams);
     // For a streamed body this is the time to its head: a stream's lifetime is not a latency.

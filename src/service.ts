@@ -9,7 +9,6 @@ import type { Lifecycle } from './health/handlers.ts';
 import { BODY_GATE_DEFAULTS, createBodyGate, type BodyGateOptions } from './http/body-gate.ts';
 import { createClientErrorHandler } from './http/client-errors.ts';
 import { createExchanges } from './http/exchanges.ts';
-import { createLingering } from './http/linger.ts';
 import { pickRequestId } from './http/request-id.ts';
 import { loadInbox } from './inbox/assets.ts';
 import { createBurstLog } from './log/burst.ts';
@@ -101,9 +100,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     onRefused: (reason) => metrics.bodyRefusals.inc([reason]),
   });
   const exchanges = createExchanges();
-  const lingering = createLingering();
   const storageFaults = createBurstLog({ logger, now: () => clock.monotonicMs() });
-  const app = createApp({ config, store, metrics, logger, clock, lifecycle, inFlight, whatsappBodies, reading, inbox, bodyGate, exchanges, lingering, storageFaults });
+  const app = createApp({ config, store, metrics, logger, clock, lifecycle, inFlight, whatsappBodies, reading, inbox, bodyGate, exchanges, storageFaults });
   const record = createRecorder({ metrics, logger });
 
   const timeoutMs = options.timeoutMs ?? TIMEOUT_MS;
@@ -168,8 +166,6 @@ export async function startService(config: Config, options: ServiceOptions): Pro
           });
       });
       server.closeIdleConnections();
-      // Their answers are out; only the dropping of an unread body is cut short.
-      lingering.endAll();
       // Live tails never finish by themselves: they end now (cleanly; clients resume with their
       // last id), so the drain is not held up by them.
       reading.streams.endAll('endless');

@@ -5,7 +5,8 @@
 // read (the client sees EPIPE or ECONNRESET instead of its 401). Instead the socket is half-closed
 // and the rest of the request is read and dropped (node:http's own dump of an unread body) until
 // the body is complete, the client closes, no byte came for `idleMs`, or `totalMs` have passed;
-// then it is destroyed. Nothing read here is kept, and no body gate place is held.
+// then it is destroyed. Nothing read here is kept, and no body gate place is held. A shutdown does
+// not wait for these: their response is written, so node:http's closeIdleConnections ends them.
 // https://www.rfc-editor.org/rfc/rfc9112#section-9.6
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
@@ -15,55 +16,37 @@ export type LingerOptions = { idleMs: number; totalMs: number };
 /** A stalled client is let go after a second; one still sending gets up to five to finish. */
 export const LINGER_DEFAULTS: LingerOptions = { idleMs: 1_000, totalMs: 5_000 };
 
-export type Lingering = {
-  /** Before a closing response to `req` is written: its socket closes in stages if its body is still arriving. */
-  arm(req: IncomingMessage): void;
-  /** Ends every lingering socket at once (shutdown: their responses are already sent). */
-  endAll(): void;
-};
-
-export function createLingering(options: LingerOptions = LINGER_DEFAULTS): Lingering {
-  const lingering = new Set<Socket>();
-
-  const linger = (req: IncomingMessage, socket: Socket): void => {
-    if (socket.writable) socket.end();
-    if (req.complete || socket.destroyed) {
-      socket.destroy();
-      return;
-    }
-    lingering.add(socket);
-    let done = false;
-    const stop = (): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(idle);
-      clearTimeout(total);
-      lingering.delete(socket);
-      socket.destroy();
-    };
-    const idle = setTimeout(stop, options.idleMs);
-    const total = setTimeout(stop, options.totalMs);
-    // node:http dumps the unread body (its parser reads from the socket's handle, so the socket
-    // itself emits no 'data'): each chunk it drops shows that the client is still sending.
-    req.on('data', () => {
-      if (!done) idle.refresh();
-    });
-    req.once('end', stop);
-    socket.once('end', stop);
-    socket.once('close', stop);
+function linger(req: IncomingMessage, socket: Socket, options: LingerOptions): void {
+  if (socket.writable) socket.end();
+  if (req.complete || socket.destroyed) {
+    socket.destroy();
+    return;
+  }
+  let done = false;
+  const stop = (): void => {
+    if (done) return;
+    done = true;
+    clearTimeout(idle);
+    clearTimeout(total);
+    socket.destroy();
   };
+  const idle = setTimeout(stop, options.idleMs);
+  const total = setTimeout(stop, options.totalMs);
+  // node:http dumps the unread body (its parser reads from the socket's handle, so the socket
+  // itself emits no 'data'): each chunk it drops shows that the client is still sending.
+  req.on('data', () => {
+    if (!done) idle.refresh();
+  });
+  req.once('end', stop);
+  socket.once('end', stop);
+  socket.once('close', stop);
+}
 
-  return {
-    arm(req) {
-      const socket = req.socket;
-      if (req.complete) return;
-      // node:http ends a connection whose response said "close" with socket.destroySoon() once the
-      // response is written (_http_server.js, resOnFinish); this socket's is replaced by the staged close.
-      socket.destroySoon = () => linger(req, socket);
-    },
-    endAll() {
-      for (const socket of lingering) socket.destroy();
-      lingering.clear();
-    },
-  };
+/** Before a closing response to `req` is written: its socket closes in stages if its body is still arriving. */
+export function closeInStages(req: IncomingMessage, options: LingerOptions = LINGER_DEFAULTS): void {
+  if (req.complete) return;
+  const socket = req.socket;
+  // node:http ends a connection whose response said "close" with socket.destroySoon() once the
+  // response is written (_http_server.js, resOnFinish); this socket's is replaced by the staged close.
+  socket.destroySoon = () => linger(req, socket, options);
 }
